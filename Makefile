@@ -1,0 +1,48 @@
+# The course's single entry point. `make lab` opens the course, `make test` runs every test.
+# Both create the virtual environment (.venv) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+GPU_STAMP := $(VENV)/.installed-gpu
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup lab test data gpu lint clean-notebooks readme-times clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(STAMP) ## create .venv and install the course
+
+lab: $(STAMP) ## open the course in JupyterLab
+	$(BIN)/jupyter lab notebooks/00_setup.ipynb
+
+test: $(STAMP) ## unit tests + every notebook under nbval (fast mode unless COURSE_MODE says otherwise)
+	COURSE_MODE=$${COURSE_MODE:-fast} $(BIN)/python -m pytest
+
+data: $(STAMP) ## prefetch every dataset and weights file into the course cache
+	$(BIN)/python -m helpers.data prefetch
+
+$(GPU_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,gpu]"
+	touch $@
+
+gpu: $(GPU_STAMP) ## run every notebook in full mode on an NVIDIA GPU
+	COURSE_MODE=full $(BIN)/python -m pytest notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean-notebooks: $(STAMP) ## strip outputs and normalise notebook metadata
+	$(BIN)/python -m helpers.notebook_hygiene --fix notebooks
+
+readme-times: $(STAMP) ## copy the last test run's notebook timings into README.md
+	$(BIN)/python -m helpers.timing_report README.md
+
+clean:
+	rm -rf build artifacts .pytest_cache

@@ -1,0 +1,74 @@
+"""The self-checked exercise pattern shared by every notebook.
+
+An exercise cell assigns the learner's answer and calls a ``check_...`` function from the
+notebook's checks module (e.g. ``helpers.checks_fundamentals``). Those functions are built from
+the small tools here:
+
+* :func:`require_answer` raises :class:`NotAnswered` while the answer is still ``None`` (the
+  student edition's placeholder), so an unanswered notebook stops with a plain message;
+* :func:`expect` and :func:`expect_close` raise :class:`ExerciseIncorrect` with a sentence that
+  says what is wrong, never a bare assertion;
+* :func:`passed` prints the success line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class ExerciseIncorrect(AssertionError):
+    """The answer is wrong; the message says how, in plain words."""
+
+
+class NotAnswered(ExerciseIncorrect):
+    """The answer is still the placeholder ``None``."""
+
+
+def require_answer(answer: Any, exercise: str) -> None:
+    """Stop with a clear message if ``answer`` is still the placeholder (``None`` or ``...``)."""
+    if answer is None or answer is Ellipsis:
+        raise NotAnswered(
+            f"{exercise} is not answered yet: replace the None placeholder with your answer and run the cell again."
+        )
+
+
+def expect(condition: bool, message: str) -> None:
+    """Raise :class:`ExerciseIncorrect` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise ExerciseIncorrect(message)
+
+
+def expect_shape(value: Any, shape: tuple[int | None, ...], what: str) -> np.ndarray:
+    """Check ``value``'s shape (``None`` matches any size) and return it as a NumPy array."""
+    array = np.asarray(value)
+    matches = array.ndim == len(shape) and all(
+        want is None or have == want for have, want in zip(array.shape, shape, strict=True)
+    )
+    expect(matches, f"{what} should have shape {shape}, but it has shape {array.shape}.")
+    return array
+
+
+def expect_close(actual: Any, expected: Any, what: str, *, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Check that ``actual`` is numerically close to ``expected``, naming the worst difference."""
+    actual_array = np.asarray(actual, dtype=np.float64)
+    expected_array = np.asarray(expected, dtype=np.float64)
+    expect(
+        actual_array.shape == expected_array.shape,
+        f"{what} should have shape {expected_array.shape}, but it has shape {actual_array.shape}.",
+    )
+    expect(bool(np.all(np.isfinite(actual_array))), f"{what} contains NaN or infinity.")
+    if not np.allclose(actual_array, expected_array, rtol=rtol, atol=atol):
+        worst = float(np.max(np.abs(actual_array - expected_array)))
+        raise ExerciseIncorrect(
+            f"{what} is not right: it differs from the expected value by up to {worst:.3g} "
+            f"(tolerance rtol={rtol:g}, atol={atol:g})."
+        )
+
+
+def passed(exercise: str) -> str:
+    """Print and return the success line of ``exercise``."""
+    line = f"✅ {exercise}: correct."
+    print(line)
+    return line
