@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -38,16 +39,25 @@ def test_environment_yml_installs_the_same_pins_as_pyproject() -> None:
     assert pins(project["optional-dependencies"]["gpu"]) == {"tensorflow": expected["tensorflow"]}
 
 
-def test_importing_helpers_has_no_side_effects() -> None:
-    modules = sorted(f"helpers.{path.stem}" for path in (ROOT / "helpers").glob("*.py") if path.stem != "__init__")
-    code = (
-        "import sys, random; state = random.getstate()\n"
-        f"import helpers; [__import__(name) for name in {modules!r}]\n"
-        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'fastapi') if m in sys.modules]\n"
-        "assert not heavy, f'importing helpers imported {heavy}'\n"
-        "assert random.getstate() == state, 'importing helpers seeded random'\n"
+def test_importing_helpers_has_no_side_effects(tmp_path: Path) -> None:
+    modules = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in (ROOT / "helpers").rglob("*.py")
+        if path.stem != "__main__"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    code = (
+        "import random, numpy\n"
+        "state, numpy_state = random.getstate(), numpy.random.get_state()[1].copy()\n"
+        f"for name in {modules!r}: __import__(name)\n"
+        "assert random.getstate() == state, 'importing helpers seeded random'\n"
+        "assert (numpy.random.get_state()[1] == numpy_state).all(), 'importing helpers seeded numpy'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={**os.environ}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "", f"importing helpers printed: {result.stdout!r}"
+    assert list(tmp_path.iterdir()) == [], "importing helpers wrote files"
 
 
 def test_ruff_is_clean_including_notebooks() -> None:

@@ -1,0 +1,55 @@
+"""Measuring time honestly: warm-up first, many repeats, percentiles rather than one number."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call of something measured ``repeats`` times after a warm-up."""
+
+    repeats: int
+    mean_s: float
+    p50_s: float
+    p99_s: float
+
+    @property
+    def per_second(self) -> float:
+        """Calls per second at the median."""
+        return 1.0 / self.p50_s if self.p50_s > 0 else float("inf")
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    """``with stopwatch() as elapsed: ...`` then ``elapsed()`` gives the seconds the block took."""
+    start = time.perf_counter()
+    end: float | None = None
+    try:
+        yield lambda: (end if end is not None else time.perf_counter()) - start
+    finally:
+        end = time.perf_counter()
+
+
+def measure(function: Callable[[], object], *, repeats: int = 50, warmup: int = 3) -> Timing:
+    """Call ``function`` ``warmup`` times (tracing, caches), then time ``repeats`` calls one by one."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    for _ in range(warmup):
+        function()
+    durations = np.empty(repeats)
+    for index in range(repeats):
+        start = time.perf_counter()
+        function()
+        durations[index] = time.perf_counter() - start
+    return Timing(
+        repeats=repeats,
+        mean_s=float(durations.mean()),
+        p50_s=float(np.percentile(durations, 50)),
+        p99_s=float(np.percentile(durations, 99)),
+    )

@@ -1,0 +1,26 @@
+"""helpers.timing: the stopwatch and repeated measurements."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers.timing import measure, stopwatch
+
+
+def test_stopwatch_freezes_when_the_block_ends() -> None:
+    with stopwatch() as elapsed:
+        time.sleep(0.02)
+    first = elapsed()
+    time.sleep(0.02)
+    assert 0.015 < first < 0.5 and elapsed() == first
+
+
+def test_measure_counts_warmup_and_repeats_separately() -> None:
+    calls: list[int] = []
+    timing = measure(lambda: calls.append(1), repeats=10, warmup=2)
+    assert len(calls) == 12 and timing.repeats == 10
+    assert 0 <= timing.p50_s <= timing.p99_s and timing.per_second > 0
+    with pytest.raises(ValueError, match="at least 1"):
+        measure(lambda: None, repeats=0)
