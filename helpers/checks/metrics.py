@@ -1,0 +1,144 @@
+"""Exercise checks of notebook 05 (evaluation metrics).
+
+Each check recomputes the right answer from the same inputs and, when the learner's answer is
+wrong, says which common mistake it matches (accuracy instead of F1, micro instead of macro,
+a percentage instead of a fraction, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises import expect, expect_close, passed, require_answer
+
+# The confusion matrices the exercises give, rows true class, columns predicted class.
+F1_EXERCISE_CONFUSION = np.array([[84, 2], [10, 4]])
+MACRO_EXERCISE_CONFUSION = np.array([[85, 4, 1], [3, 5, 0], [1, 0, 1]])
+
+
+def _number(answer: Any, exercise: str) -> float:
+    """The answer as one float, or a clear message if it is not one number."""
+    array = np.asarray(answer, dtype=object if isinstance(answer, str) else None)
+    expect(
+        array.ndim == 0 and np.issubdtype(array.dtype, np.number),
+        f"{exercise}: the answer should be one number, got {answer!r}.",
+    )
+    value = float(array)
+    expect(bool(np.isfinite(value)), f"{exercise}: the answer is {value}; it should be a finite number.")
+    return value
+
+
+def _diagnose(value: float, expected: float, mistakes: dict[str, float], exercise: str) -> None:
+    """Name the first known mistake ``value`` matches, then require it to match ``expected``."""
+    if np.isclose(value, expected, rtol=1e-4, atol=1e-6):
+        return
+    expect(
+        not (1.0 < value <= 100.0 and np.isclose(value / 100, expected, rtol=1e-4, atol=1e-6)),
+        f"{exercise}: {value:g} looks like a percentage; give a fraction between 0 and 1.",
+    )
+    for message, wrong in mistakes.items():
+        expect(not np.isclose(value, wrong, rtol=1e-4, atol=1e-6), f"{exercise}: {value:.4g} {message}")
+    expect_close(value, expected, f"{exercise}: the value", rtol=1e-4, atol=1e-6)
+
+
+def check_f1_from_confusion(answer: Any, confusion: Any = F1_EXERCISE_CONFUSION) -> str:
+    """Exercise 1: F1 of class 1 from a binary confusion matrix ``[[TN, FP], [FN, TP]]``."""
+    exercise = "Exercise 1 (F1 from a confusion matrix)"
+    require_answer(answer, exercise)
+    value = _number(answer, exercise)
+    (tn, fp), (fn, tp) = np.asarray(confusion, dtype=np.float64)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    mistakes = {
+        "is the accuracy, (TP + TN) / total; F1 ignores the true negatives.": (tp + tn) / (tn + fp + fn + tp),
+        "is the precision, TP / (TP + FP), alone; F1 combines it with recall.": precision,
+        "is the recall, TP / (TP + FN), alone; F1 combines it with precision.": recall,
+        "is the arithmetic mean of precision and recall; F1 is their harmonic mean, 2PR / (P + R).": (
+            (precision + recall) / 2
+        ),
+        "is the F1 of class 0; the positive class is 1 (second row and column: TP is the bottom-right cell).": (
+            2 * tn / (2 * tn + fp + fn)
+        ),
+    }
+    _diagnose(value, 2 * tp / (2 * tp + fp + fn), mistakes, exercise)
+    return passed(exercise)
+
+
+def check_macro_recall(answer: Any, confusion: Any = MACRO_EXERCISE_CONFUSION) -> str:
+    """Exercise 2: macro-averaged recall of a multiclass confusion matrix (rows true, columns predicted)."""
+    exercise = "Exercise 2 (macro-averaged recall)"
+    require_answer(answer, exercise)
+    value = _number(answer, exercise)
+    matrix = np.asarray(confusion, dtype=np.float64)
+    hits, support, predicted = np.diag(matrix), matrix.sum(axis=1), matrix.sum(axis=0)
+    mistakes = {
+        "is the micro (and the support-weighted) average, which equals accuracy; macro gives every class "
+        "the same weight, however rare.": hits.sum() / matrix.sum(),
+        "divides by the column sums (how often each class was predicted): that is macro precision; "
+        "recall divides by the row sums (how many examples each class has).": float(np.mean(hits / predicted)),
+        "is the recall of a single class; average the recalls of all classes.": float(np.max(hits / support)),
+    }
+    _diagnose(value, float(np.mean(hits / support)), mistakes, exercise)
+    return passed(exercise)
+
+
+def check_specificity(answer: Any, y_true: Any, probabilities: Any, threshold: float = 0.5) -> str:
+    """Exercise 3: specificity TN / (TN + FP) of a binary classifier at ``threshold``."""
+    exercise = "Exercise 3 (specificity)"
+    require_answer(answer, exercise)
+    value = _number(answer, exercise)
+    true = np.asarray(y_true).reshape(-1).astype(int)
+    predicted = (np.asarray(probabilities).reshape(-1) >= threshold).astype(int)
+    tn, fp = np.sum((true == 0) & (predicted == 0)), np.sum((true == 0) & (predicted == 1))
+    fn, tp = np.sum((true == 1) & (predicted == 0)), np.sum((true == 1) & (predicted == 1))
+    specificity = tn / (tn + fp)
+    mistakes = {
+        "is the false positive rate FP / (FP + TN), one minus the specificity.": 1 - specificity,
+        "is the recall (true positive rate) of class 1; specificity is the recall of class 0, TN / (TN + FP).": (
+            tp / (tp + fn)
+        ),
+        "is the precision TP / (TP + FP); specificity looks only at the true negatives, TN / (TN + FP).": (
+            tp / (tp + fp) if tp + fp else -1.0
+        ),
+        "is TN / (TN + FN), the negative predictive value; specificity divides by all true negatives, TN + FP.": (
+            tn / (tn + fn) if tn + fn else -1.0
+        ),
+    }
+    _diagnose(value, specificity, mistakes, exercise)
+    return passed(exercise)
+
+
+def check_threshold_for_precision(answer: Any, y_val: Any, scores_val: Any, min_precision: float = 0.9) -> str:
+    """Exercise 4: the threshold with the highest validation recall among those with precision ≥ ``min_precision``.
+
+    Any threshold that flags the same examples as the best one is accepted (the rule is
+    ``score >= threshold``).
+    """
+    from helpers.metrics import choose_threshold
+
+    exercise = "Exercise 4 (a threshold for a precision goal)"
+    require_answer(answer, exercise)
+    threshold = _number(answer, exercise)
+    expect(
+        0.0 <= threshold <= 1.0,
+        f"{exercise}: {threshold:g} is not a threshold on probabilities; give a score between 0 and 1 "
+        "(not an index into the threshold array, nor a count).",
+    )
+    true = np.asarray(y_val).reshape(-1).astype(int)
+    scores = np.asarray(scores_val, dtype=np.float64).reshape(-1)
+    best = choose_threshold(true, scores, min_precision=min_precision)
+    flagged = scores >= threshold
+    expect(bool(flagged.any()), f"{exercise}: at {threshold:.4g} no example is flagged; lower the threshold.")
+    precision, recall = true[flagged].mean(), flagged[true == 1].mean()
+    expect(
+        precision >= min_precision,
+        f"{exercise}: at {threshold:.4g} the validation precision is only {precision:.3f} (< {min_precision:g}); "
+        "raise the threshold.",
+    )
+    expect(
+        recall >= best.recall,
+        f"{exercise}: the precision goal holds at {threshold:.4g}, but a lower threshold keeps it too and finds "
+        f"more positives (recall {best.recall:.3f} instead of {recall:.3f}); lower the threshold.",
+    )
+    return passed(exercise)

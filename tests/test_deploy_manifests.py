@@ -1,0 +1,134 @@
+"""The Dockerfile and Kubernetes manifests agree with the server they deploy.
+
+There is no Docker engine or cluster here, so the files are checked for what can go wrong
+silently: the container command must be a valid ``helpers.serving`` command line, the ports must
+agree, and the probes must point at routes the server really has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from helpers.serving import DEFAULT_PORT, HEALTH_PATH, METRICS_PATH, READY_PATH, ModelRegistry, cli, create_app
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def manifests() -> dict[str, dict[str, Any]]:
+    documents = [
+        document
+        for path in sorted((DEPLOY / "k8s").glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+    ]
+    kinds = [document["kind"] for document in documents]
+    assert sorted(kinds) == ["Deployment", "Service"], f"expected one Deployment and one Service, got {kinds}"
+    return {document["kind"]: document for document in documents}
+
+
+def copies() -> list[tuple[list[str], str]]:
+    """The Dockerfile's COPY instructions as (sources, destination)."""
+    parts = [shlex.split(value) for kind, value in dockerfile_instructions() if kind == "COPY"]
+    return [(part[:-1], part[-1]) for part in parts]
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def container() -> dict[str, Any]:
+    containers = manifests()["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def container_port(port: int | str) -> int:
+    """A probe's or service's port: a number, or the name of one of the container's ports."""
+    ports = {entry["name"]: entry["containerPort"] for entry in container()["ports"]}
+    return ports[port] if isinstance(port, str) else port
+
+
+def server_answers(paths: list[str]) -> dict[str, int]:
+    """The status each path gets from the server's app (no models: alive, not ready)."""
+
+    async def probe() -> dict[str, int]:
+        transport = httpx.ASGITransport(app=create_app(ModelRegistry()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return {path: (await client.get(path)).status_code for path in paths}
+
+    return asyncio.run(probe())
+
+
+def test_deployment_selects_its_pods_and_service_selects_them_too() -> None:
+    found = manifests()
+    deployment, service = found["Deployment"], found["Service"]
+    assert deployment["apiVersion"] == "apps/v1" and service["apiVersion"] == "v1"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert deployment["spec"]["replicas"] >= 2, "more than one replica, so a rolling update keeps serving"
+    (service_port,) = service["spec"]["ports"]
+    assert container_port(service_port["targetPort"]) == DEFAULT_PORT
+
+
+def test_container_command_is_a_valid_server_command_line() -> None:
+    command = container()["command"]
+    assert command[:3] == ["python", "-m", "helpers.serving"]
+    arguments = cli.build_parser().parse_args(command[3:])
+    assert arguments.host == "0.0.0.0", "inside a container the server must listen on the pod's interface"
+    assert arguments.port == DEFAULT_PORT == container_port("http")
+    assert [name for name, _ in arguments.model] == ["mnist"]
+
+
+def test_probes_use_routes_the_server_has() -> None:
+    spec = container()
+    probes = {kind: spec[kind]["httpGet"] for kind in ("readinessProbe", "livenessProbe", "startupProbe")}
+    assert probes["readinessProbe"]["path"] == READY_PATH
+    assert probes["livenessProbe"]["path"] == HEALTH_PATH
+    for probe in probes.values():
+        assert container_port(probe["port"]) == DEFAULT_PORT
+    # The liveness path answers even before models are loaded; readiness waits for them.
+    assert server_answers([HEALTH_PATH, READY_PATH]) == {HEALTH_PATH: 200, READY_PATH: 503}
+
+
+def test_metrics_scrape_annotations_point_at_the_metrics_route() -> None:
+    annotations = manifests()["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/path"] == METRICS_PATH
+    assert int(annotations["prometheus.io/port"]) == DEFAULT_PORT
+    assert server_answers([METRICS_PATH]) == {METRICS_PATH: 200}
+
+
+def test_dockerfile_runs_the_same_command_as_the_deployment() -> None:
+    instructions = dockerfile_instructions()
+    values = dict(instructions)
+    assert re.fullmatch(r"python:3\.1[12]-slim", values["FROM"]), "a Python the course supports (3.11 or 3.12)"
+    assert json.loads(values["CMD"]) == container()["command"]
+    assert int(values["EXPOSE"]) == DEFAULT_PORT
+    assert f"127.0.0.1:{DEFAULT_PORT}{HEALTH_PATH}" in values["HEALTHCHECK"]
+    assert values["USER"] != "root" and values["USER"] != "0"
+    assert [kind for kind, _ in instructions].index("USER") > [kind for kind, _ in instructions].index("RUN")
+
+
+@pytest.mark.parametrize("source", ["pyproject.toml", "README.md", "helpers/"])
+def test_dockerfile_copies_what_the_install_needs(source: str) -> None:
+    assert any(source in sources for sources, _ in copies())
+    assert (DEPLOY.parent / source).exists()
+
+
+def test_models_are_copied_where_the_command_looks_for_them() -> None:
+    instructions = dockerfile_instructions()
+    (model_path,) = [path for _, path in cli.build_parser().parse_args(container()["command"][3:]).model]
+    assert any(Path(destination) in (model_path, *model_path.parents[:-1]) for _, destination in copies())
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    default_models = next(value for kind, value in instructions if kind == "ARG").split("=", 1)[1]
+    assert f"!{default_models}/" in ignore, "the .dockerignore must let the exported models into the build"
