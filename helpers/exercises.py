@@ -67,6 +67,29 @@ def expect_close(actual: Any, expected: Any, what: str, *, rtol: float = 1e-5, a
         )
 
 
+def close(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """Whether ``a`` and ``b`` have the same shape and nearly the same values."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def as_number(value: Any, exercise: str, what: str) -> float:
+    """``value`` as one float; a plain message if it is an array of several values."""
+    array = np.asarray(value, dtype=np.float64)
+    expect(
+        array.size == 1,
+        f"{exercise}: {what} should be one number (the mean over the samples), but it has shape {array.shape}.",
+    )
+    return float(array.reshape(()))
+
+
+def is_mistake(value: float, candidate: float, expected: float, *, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """Whether ``value`` equals ``candidate`` (what a known mistake gives) and that differs from ``expected``."""
+    return bool(
+        np.isclose(value, candidate, rtol=rtol, atol=atol) and not np.isclose(candidate, expected, rtol=rtol, atol=atol)
+    )
+
+
 def passed(exercise: str) -> str:
     """Print and return the success line of ``exercise``."""
     line = f"✅ {exercise}: correct."
