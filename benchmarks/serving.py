@@ -27,6 +27,7 @@ import numpy as np
 
 from helpers.mode import by_mode, course_mode
 from helpers.server_process import LOOPBACK, ServerProcess, free_port, start_model_server, start_server
+from helpers.timing import Timing
 
 TARGET_P50_MS = 3.0
 TARGET_THROUGHPUT_RATIO = 20.0
@@ -44,11 +45,11 @@ class LoadResult:
 
     @property
     def p50_ms(self) -> float:
-        return float(np.percentile(self.latencies, 50) * 1000)
+        return Timing.from_durations(self.latencies).p50_s * 1000
 
     @property
     def p99_ms(self) -> float:
-        return float(np.percentile(self.latencies, 99) * 1000)
+        return Timing.from_durations(self.latencies).p99_s * 1000
 
     @property
     def requests_per_s(self) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,6 +18,19 @@ class Timing:
     mean_s: float
     p50_s: float
     p99_s: float
+
+    @classmethod
+    def from_durations(cls, durations_s: Sequence[float] | np.ndarray) -> Timing:
+        """Summarise measured durations (seconds), e.g. the latencies a load test collected."""
+        durations = np.asarray(durations_s, dtype=np.float64)
+        if durations.size == 0:
+            raise ValueError("no durations to summarise")
+        return cls(
+            repeats=int(durations.size),
+            mean_s=float(durations.mean()),
+            p50_s=float(np.percentile(durations, 50)),
+            p99_s=float(np.percentile(durations, 99)),
+        )
 
     @property
     def per_second(self) -> float:
@@ -47,9 +60,4 @@ def measure(function: Callable[[], object], *, repeats: int = 50, warmup: int = 
         start = time.perf_counter()
         function()
         durations[index] = time.perf_counter() - start
-    return Timing(
-        repeats=repeats,
-        mean_s=float(durations.mean()),
-        p50_s=float(np.percentile(durations, 50)),
-        p99_s=float(np.percentile(durations, 99)),
-    )
+    return Timing.from_durations(durations)

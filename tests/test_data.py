@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 from helpers import data
+from helpers.server_process import free_port
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -44,10 +44,7 @@ def file_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
 
 def closed_port_url() -> str:
     """A loopback URL where nothing listens: what 'offline' looks like, without touching the network."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def tampered_copy(source: Path, destination: Path) -> Path:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers.timing import measure, stopwatch
+from helpers.timing import Timing, measure, stopwatch
 
 
 def test_stopwatch_freezes_when_the_block_ends() -> None:
@@ -24,3 +24,11 @@ def test_measure_counts_warmup_and_repeats_separately() -> None:
     assert 0 <= timing.p50_s <= timing.p99_s and timing.per_second > 0
     with pytest.raises(ValueError, match="at least 1"):
         measure(lambda: None, repeats=0)
+
+
+def test_timing_summarises_collected_durations() -> None:
+    timing = Timing.from_durations([0.001] * 98 + [0.010, 0.020])
+    assert timing.repeats == 100 and timing.p50_s == 0.001
+    assert 0.001 < timing.p99_s <= 0.020 and timing.mean_s > timing.p50_s
+    with pytest.raises(ValueError, match="no durations"):
+        Timing.from_durations([])
