@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = transfer.plan(mode)
     if args.labels_per_class:
-        # the same number of training steps as with the plan's labels: epochs scale with 1 / labels
+        # epochs scale with 1 / labels: about as many training steps as with the plan's labels
         scale = plan.labels_per_class / args.labels_per_class
         plan = dataclasses.replace(
             plan,
