@@ -24,7 +24,6 @@ above scratch; fast mode: fine-tuned >= 90 %. Seconds include evaluating on the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import tempfile
@@ -43,7 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
     parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
-    parser.add_argument("--labels-per-class", type=int, help="labelled target images per digit (default: the plan's)")
+    parser.add_argument(
+        "--labels-per-class", type=int, default=50, help="labelled target images per digit (default 50)"
+    )
     parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
     return parser.parse_args(argv)
 
@@ -108,17 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from helpers import transfer
 
-    plan = transfer.plan(mode)
-    if args.labels_per_class:
-        # epochs scale with 1 / labels: about as many training steps as with the plan's labels
-        scale = plan.labels_per_class / args.labels_per_class
-        plan = dataclasses.replace(
-            plan,
-            labels_per_class=args.labels_per_class,
-            head_epochs=round(plan.head_epochs * scale),
-            fine_tune_epochs=round(plan.fine_tune_epochs * scale),
-            scratch_epochs=round(plan.scratch_epochs * scale),
-        )
+    plan = transfer.plan(mode, args.labels_per_class)
     print(
         f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
         f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"

@@ -60,16 +60,26 @@ class Plan:
     scratch_learning_rate: float = 3e-3  # the same recipe as fine-tuning: only the starting weights differ
 
 
-def plan(mode: str) -> Plan:
-    """The experiment of ``mode``: fast (about 30 s of training on 2 cores) or full."""
+DEFAULT_LABELS_PER_CLASS = 50
+
+
+def plan(mode: str, labels_per_class: int = DEFAULT_LABELS_PER_CLASS) -> Plan:
+    """The experiment of ``mode``: fast (about 30 s of training on 2 cores) or full.
+
+    With other than 50 ``labels_per_class`` the target-task epochs scale with 1 / labels, so that
+    every label count gets about the same number of training steps (10 labels: 5× the epochs).
+    """
+    if labels_per_class < 1:
+        raise ValueError(f"labels_per_class must be at least 1, got {labels_per_class}")
+    scale = DEFAULT_LABELS_PER_CLASS / labels_per_class
     return Plan(
         source_train_size=by_mode(mode, fast=12000, full=None),
         source_epochs=by_mode(mode, fast=1, full=3),
-        labels_per_class=50,
+        labels_per_class=labels_per_class,
         target_test_size=by_mode(mode, fast=2000, full=None),
-        head_epochs=by_mode(mode, fast=30, full=60),
-        fine_tune_epochs=by_mode(mode, fast=10, full=15),
-        scratch_epochs=by_mode(mode, fast=10, full=15),
+        head_epochs=round(by_mode(mode, fast=30, full=60) * scale),
+        fine_tune_epochs=round(by_mode(mode, fast=10, full=15) * scale),
+        scratch_epochs=round(by_mode(mode, fast=10, full=15) * scale),
     )
 
 

@@ -42,6 +42,15 @@ def test_plans_differ_by_mode_and_compare_scratch_at_the_same_budget() -> None:
         assert plan.scratch_learning_rate == plan.fine_tune_learning_rate
 
 
+def test_fewer_labels_get_more_epochs_for_about_the_same_steps() -> None:
+    fifty, ten = transfer.plan("full"), transfer.plan("full", labels_per_class=10)
+    assert ten.labels_per_class == 10 and ten.source_epochs == fifty.source_epochs
+    assert ten.fine_tune_epochs == 5 * fifty.fine_tune_epochs == ten.scratch_epochs
+    assert ten.head_epochs == 5 * fifty.head_epochs
+    with pytest.raises(ValueError, match="at least 1"):
+        transfer.plan("fast", labels_per_class=0)
+
+
 def test_select_digits_keeps_those_digits_renumbered() -> None:
     images, labels = transfer.select_digits(IMAGES, LABELS, (5, 6, 7, 8, 9), per_class=3, seed=1)
     assert images.shape == (15, 4, 4) and np.bincount(labels).tolist() == [3, 3, 3, 3, 3]
