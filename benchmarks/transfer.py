@@ -19,6 +19,7 @@ above scratch; fast mode: fine-tuned >= 90 %. Seconds include evaluating on the 
     python benchmarks/transfer.py                        # COURSE_MODE (default full), seeds 42, 1, 2
     python benchmarks/transfer.py --fast --seeds 42      # a quick check run
     python benchmarks/transfer.py --labels-per-class 10  # fewer labels: where pretraining matters most
+    python benchmarks/transfer.py --epochs 30            # a bigger budget on the target task, for both
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
     parser.add_argument(
         "--labels-per-class", type=int, default=50, help="labelled target images per digit (default 50)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="target-task epochs of fine-tuning and of scratch, the same for both (default: the plan's)",
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
     return parser.parse_args(argv)
@@ -103,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else course_mode()
     seeds = [int(seed) for seed in args.seeds.split(",")]
 
+    import dataclasses
+
     import keras
     import pandas as pd
     import tensorflow as tf
@@ -110,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     from helpers import transfer
 
     plan = transfer.plan(mode, args.labels_per_class)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise SystemExit(f"--epochs must be at least 1, got {args.epochs}")
+        plan = dataclasses.replace(plan, fine_tune_epochs=args.epochs, scratch_epochs=args.epochs)
     print(
         f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
         f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
@@ -131,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     gaps = accuracies.loc["fine-tuned"] - accuracies.loc["scratch"]
     print(
         f"\nTarget task: digits 5-9, {plan.labels_per_class} labelled images per class ({mode} mode), "
-        f"mean over {len(seeds)} seed(s)\n"
+        f"{plan.fine_tune_epochs} epochs of fine-tuning and of scratch, mean over {len(seeds)} seed(s)\n"
     )
     print(summary.to_string())
     fine_tuned = float(summary.loc["fine-tuned", "mean accuracy"])
