@@ -9,7 +9,7 @@ GPU_STAMP := $(VENV)/.installed-gpu
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup lab test data gpu lint clean-notebooks readme-times clean student progress workshop-pack teacher-guide colab
+.PHONY: setup lab test data gpu lint clean-notebooks readme-times export clean student progress workshop-pack teacher-guide colab
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,27 +38,30 @@ gpu: $(GPU_STAMP) ## run every notebook in full mode on an NVIDIA GPU
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+export: $(STAMP) ## regenerate helpers/lessons/ from the notebook cells tagged `export`
+	$(BIN)/python -m coursetools.export
+
 clean-notebooks: $(STAMP) ## strip outputs and normalise notebook metadata
-	$(BIN)/python -m helpers.notebook_hygiene --fix notebooks
+	$(BIN)/python -m coursetools.notebook_hygiene --fix notebooks
 
 readme-times: $(STAMP) ## copy the last test run's notebook timings into README.md
-	$(BIN)/python -m helpers.timing_report README.md
+	$(BIN)/python -m coursetools.timing_report README.md
 
 student: $(STAMP) ## the student edition in student/: exercise solutions replaced by placeholders, checks kept
-	$(BIN)/python -m helpers.edition student --out student
+	$(BIN)/python -m coursetools.edition student --out student
 
 progress: $(STAMP) ## which exercises your notebooks pass (student/ if it exists, else notebooks/; fast mode)
-	$(BIN)/python -m helpers.progress
+	$(BIN)/python -m coursetools.progress
 
 workshop-pack: $(STAMP) ## offline workshop pack (data, wheels, course, install.sh): make workshop-pack OUT=/path
 	@test -n "$(OUT)" || { echo "usage: make workshop-pack OUT=/path/to/folder"; exit 2; }
-	$(BIN)/python -m helpers.workshop pack "$(OUT)"
+	$(BIN)/python -m coursetools.workshop pack "$(OUT)"
 
 teacher-guide: $(STAMP) ## record the last test run's notebook timings into docs/teacher_guide.md (DEVICE=gpu after make gpu)
-	$(BIN)/python -m helpers.teacher_guide $(if $(DEVICE),--device $(DEVICE))
+	$(BIN)/python -m coursetools.teacher_guide $(if $(DEVICE),--device $(DEVICE))
 
 colab: $(STAMP) ## add or update the Open-in-Colab badge and Colab setup cell of every notebook
-	$(BIN)/python -m helpers.colab --fix notebooks
+	$(BIN)/python -m coursetools.colab --fix notebooks
 
 clean:
 	rm -rf build artifacts .pytest_cache

@@ -1,6 +1,6 @@
 """Colab: every notebook has an "Open in Colab" badge matching its path and a Colab-only setup cell.
 
-The first test checks the committed notebooks (``python -m helpers.colab --fix notebooks`` adds
+The first test checks the committed notebooks (``python -m coursetools.colab --fix notebooks`` adds
 both); the others check the tool on temporary copies.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import colab, edition, notebook_hygiene
+from coursetools import colab, edition, notebook_hygiene
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -33,7 +33,7 @@ def copy(notebook: Path, folder: Path) -> Path:
 def test_every_course_notebook_opens_in_colab_from_its_own_path() -> None:
     repo = colab.repository()
     found = [problem for notebook in NOTEBOOKS for problem in colab.problems(notebook, repo)]
-    assert not found, "\n".join(found) + "\nFix with: python -m helpers.colab --fix notebooks"
+    assert not found, "\n".join(found) + "\nFix with: python -m coursetools.colab --fix notebooks"
     for notebook in NOTEBOOKS:
         first = edition.cell_source(edition.read_notebook(notebook)["cells"][0])
         assert f"](https://colab.research.google.com/github/{repo}/blob/main/notebooks/{notebook.name})" in first

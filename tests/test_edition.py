@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers import edition, notebook_hygiene
+from coursetools import edition, notebook_hygiene
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

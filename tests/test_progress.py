@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers import edition, notebook_hygiene, progress
+from coursetools import edition, notebook_hygiene, progress
 
 SETUP = "import numpy as np\nfrom helpers.checks import setup as checks\ny_train = np.array([7, 7, 1])"
 CELLS = [
@@ -40,7 +40,7 @@ def learner_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
 
 
 def run_main(*arguments: str) -> tuple[int, str]:
-    """Exit status and printed output of ``python -m helpers.progress ARGUMENTS``."""
+    """Exit status and printed output of ``python -m coursetools.progress ARGUMENTS``."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         status = progress.main(list(arguments))
@@ -49,7 +49,7 @@ def run_main(*arguments: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """The learner notebook's path and the notebook as run by :func:`helpers.progress.execute`."""
+    """The learner notebook's path and the notebook as run by :func:`coursetools.progress.execute`."""
     path = learner_notebook(tmp_path_factory.mktemp("learner") / "00_setup.ipynb", CELLS)
     return path, progress.execute(path, "fast", timeout=120)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import notebook_hygiene, timing_report
+from coursetools import notebook_hygiene, timing_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

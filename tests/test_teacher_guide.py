@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import teacher_guide
-from helpers.teacher_guide import NotebookInfo
+from coursetools import teacher_guide
+from coursetools.teacher_guide import NotebookInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import data, workshop
+from coursetools import workshop
+from helpers import data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +62,7 @@ def test_the_pack_holds_data_wheels_course_and_install_script(pack: Path) -> Non
     install = (pack / "install.sh").read_text()
     assert os.access(pack / "install.sh", os.X_OK)
     assert 'pip install --no-index --find-links ../wheels -e ".[dev]"' in install
-    assert "helpers.workshop install-data ../data" in install
+    assert "coursetools.workshop install-data ../data" in install
     guide = (pack / workshop.MARKER).read_text()
     assert "A partial pack" in guide and "`mnist.npz`" in guide and "--no-index" in guide
 

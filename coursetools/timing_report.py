@@ -1,8 +1,8 @@
 """Per-notebook timing table from the test run (a pytest plugin), and the README table from it.
 
-``pytest -p helpers.timing_report`` (set in ``pyproject.toml``) adds up the duration of every
+``pytest -p coursetools.timing_report`` (set in ``pyproject.toml``) adds up the duration of every
 nbval cell per notebook, prints the table at the end of the run and writes it to
-``build/timings/notebooks.json`` and ``.md``. ``python -m helpers.timing_report README.md``
+``build/timings/notebooks.json`` and ``.md``. ``python -m coursetools.timing_report README.md``
 copies the latest table into the README between its ``notebook-times`` markers.
 """
 

@@ -1,6 +1,6 @@
 """Learner progress: which exercises a learner's notebooks pass.
 
-``python -m helpers.progress [NOTEBOOK_OR_FOLDER ...]`` (``make progress``; default ``student/``
+``python -m coursetools.progress [NOTEBOOK_OR_FOLDER ...]`` (``make progress``; default ``student/``
 if it exists, else ``notebooks/``) runs each notebook top to bottom in a fresh kernel, carrying on
 past errors, and lists every exercise as
 
@@ -11,7 +11,7 @@ past errors, and lists every exercise as
 * ``not run``: (``--saved`` only) the cell has not been run since the notebook was last saved.
 
 An exercise is a code cell that calls a ``check_...`` function (``checks.check_x(answer_1, ...)``),
-found by :func:`helpers.edition.exercise_cells`. ``--saved`` reads the outputs stored in the
+found by :func:`coursetools.edition.exercise_cells`. ``--saved`` reads the outputs stored in the
 notebooks instead of running them (instant, but only as fresh as the learner's last run).
 Notebooks run in fast mode unless ``--mode full`` is given.
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.edition import DEFAULT_OUT, DEFAULT_SOURCE, exercise_cells, find_notebooks, read_notebook
+from coursetools.edition import DEFAULT_OUT, DEFAULT_SOURCE, exercise_cells, find_notebooks, read_notebook
 from helpers.mode import MODE_VARIABLE, check_mode
 
 PASSED, NOT_ANSWERED, INCORRECT, ERROR, NOT_RUN = "passed", "not answered", "incorrect", "error", "not run"
@@ -119,7 +119,7 @@ def default_sources() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line; see the module docstring. Exit status 1 with ``--strict`` unless all passed."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.progress", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.progress", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks or folders (default: student/ or notebooks/)")
     parser.add_argument("--mode", default="fast", type=check_mode, help="course mode to run in (default: fast)")
     parser.add_argument("--saved", action="store_true", help="read the saved outputs instead of running")

@@ -1,6 +1,6 @@
 """Offline workshop pack: one folder a teacher copies to every learner's machine; the room needs no network.
 
-``python -m helpers.workshop pack OUT`` (``make workshop-pack OUT=...``), run once with network,
+``python -m coursetools.workshop pack OUT`` (``make workshop-pack OUT=...``), run once with network,
 builds::
 
     OUT/WORKSHOP.md   what is in the pack and how to install it (Linux, macOS, Windows)
@@ -11,7 +11,7 @@ builds::
 
 On a learner's machine: ``sh OUT/install.sh``, which runs
 ``pip install --no-index --find-links wheels -e ".[dev]"`` in ``course/`` and
-``python -m helpers.workshop install-data data`` (copies the data into the course cache).
+``python -m coursetools.workshop install-data data`` (copies the data into the course cache).
 
 Wheels are platform-specific: build the pack on the learners' platform, or pass ``--platform``
 and ``--python-version`` (e.g. ``--platform win_amd64 --python-version 3.11``) to download theirs.
@@ -50,7 +50,7 @@ PYTHON="${{PYTHON:-python3}}"
 cd "$PACK/course"
 "$PYTHON" -m venv .venv
 .venv/bin/{install_command}
-.venv/bin/python -m helpers.workshop install-data ../data
+.venv/bin/python -m coursetools.workshop install-data ../data
 .venv/bin/python -m helpers.data status
 touch .venv/.installed-dev  # `make lab` and `make test` see the course installed and do not reinstall
 echo "Ready. Start the course with: cd $PACK/course && make lab   (or: .venv/bin/jupyter lab notebooks/)"
@@ -59,7 +59,7 @@ echo "Ready. Start the course with: cd $PACK/course && make lab   (or: .venv/bin
 WORKSHOP_MD = """\
 # Workshop pack (offline)
 
-Built by `python -m helpers.workshop pack` for {platform}. Copy this whole folder to each
+Built by `python -m coursetools.workshop pack` for {platform}. Copy this whole folder to each
 learner's machine (USB stick, shared drive), then install without network:
 
 ```bash
@@ -72,7 +72,7 @@ On Windows (PowerShell), the same steps by hand:
 cd course
 py -3.11 -m venv .venv
 .venv\\Scripts\\{install_command}
-.venv\\Scripts\\python -m helpers.workshop install-data ..\\data
+.venv\\Scripts\\python -m coursetools.workshop install-data ..\\data
 .venv\\Scripts\\jupyter lab notebooks
 ```
 
@@ -237,7 +237,7 @@ def install_data(folder: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line; see the module docstring."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.workshop", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.workshop", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("pack", help="build the offline workshop pack in OUT")
     build.add_argument("out", type=Path)

@@ -1,7 +1,7 @@
 """The teacher guide's measured parts: minutes per notebook and the agendas, generated, never typed.
 
-Every test run writes its notebook timings to ``build/timings/*.json`` (:mod:`helpers.timing_report`:
-mode, machine and seconds per notebook). ``python -m helpers.teacher_guide`` (``make teacher-guide``)
+Every test run writes its notebook timings to ``build/timings/*.json`` (:mod:`coursetools.timing_report`:
+mode, machine and seconds per notebook). ``python -m coursetools.teacher_guide`` (``make teacher-guide``)
 
 1. records the passed notebooks of those files in ``docs/timings.json``, the committed archive keyed
    by mode and device (``fast-cpu``, ``full-cpu``, ``fast-gpu``, ``full-gpu``), so runs made on
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.edition import cell_source, find_notebooks, is_solution, read_notebook
+from coursetools.edition import cell_source, find_notebooks, is_solution, read_notebook
 
 GUIDE = Path("docs/teacher_guide.md")
 ARCHIVE = Path("docs/timings.json")
@@ -266,7 +266,7 @@ def render(text: str, generated: dict[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line; see the module docstring."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.teacher_guide", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.teacher_guide", description=__doc__.splitlines()[0])
     parser.add_argument("timings", nargs="*", type=Path, help=f"timings files (default: {TIMINGS_DIR}/*.json)")
     parser.add_argument("--device", choices=("cpu", "gpu"), help="the device the timings were measured on")
     parser.add_argument("--no-record", action="store_true", help="only regenerate the guide from the archive")

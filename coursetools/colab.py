@@ -6,7 +6,7 @@
 * The first code cell (tagged ``colab``) runs ``pip install "dl-course-helpers @ git+https://github.com/..."``
   only when the notebook runs on Colab (``google.colab`` is loaded there); elsewhere it does nothing.
 
-``python -m helpers.colab [NOTEBOOK_OR_FOLDER ...]`` lists notebooks whose badge or setup cell is
+``python -m coursetools.colab [NOTEBOOK_OR_FOLDER ...]`` lists notebooks whose badge or setup cell is
 missing or stale (exit 1 if any); ``--fix`` inserts or updates them (idempotent).
 """
 
@@ -19,8 +19,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from helpers.edition import cell_source, cell_tags, find_notebooks, read_notebook
-from helpers.notebook_hygiene import normalise, serialise
+from coursetools.edition import cell_source, cell_tags, find_notebooks, read_notebook
+from coursetools.notebook_hygiene import normalise, serialise
 
 # Used until pyproject.toml names the repository in [project.urls]; see repository().
 DEFAULT_REPOSITORY = "dl-course/tf-keras-course"
@@ -116,7 +116,7 @@ def fix(path: Path, repo: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line; see the module docstring."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.colab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.colab", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("notebooks")], help="default: notebooks/")
     parser.add_argument("--fix", action="store_true", help="insert or update the badge and setup cell")
     arguments = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Keep committed notebooks clean: no outputs, normalised metadata, valid nbformat.
 
-``python -m helpers.notebook_hygiene notebooks`` lists problems (exit 1 if any);
+``python -m coursetools.notebook_hygiene notebooks`` lists problems (exit 1 if any);
 ``--fix`` rewrites the notebooks in the normalised form (``make clean-notebooks``).
 """
 
@@ -68,7 +68,7 @@ def problems(path: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebook_hygiene")
+    parser = argparse.ArgumentParser(prog="python -m coursetools.notebook_hygiene")
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders of notebooks")
     parser.add_argument("--fix", action="store_true", help="rewrite notebooks in normalised form")
     arguments = parser.parse_args(argv)
