@@ -1,7 +1,8 @@
 """Training throughput of the MNIST MLP: eager loop vs ``tf.function`` loop vs ``keras fit``, in one run.
 
-The same model (``helpers.models.build_mnist_model("mlp")``, identical starting weights for every
-variant), the same cached ``tf.data`` batches, the same optimiser and loss, trained four ways:
+Notebook 02's model and training step (``helpers.lessons.mlp_gradient_tape``, exported from its §7),
+identical starting weights for every variant, the same cached ``tf.data`` batches, the same
+optimiser and loss, trained four ways:
 
 * an eager ``tf.GradientTape`` loop (every operation dispatched from Python);
 * the same step under ``tf.function`` (traced once into a graph);
@@ -24,7 +25,6 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import Callable
 
 from helpers.mode import by_mode, course_mode
 
@@ -60,20 +60,6 @@ def device_description() -> str:
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
-def make_train_step(model, optimizer, loss_fn) -> Callable:
-    """The course's custom training step for ``model`` (wrap it in ``tf.function`` or not)."""
-    import tensorflow as tf
-
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    return train_step
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
@@ -85,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from helpers.data import load_mnist
-    from helpers.models import build_mnist_model
+    from helpers.lessons.mlp_gradient_tape import build_mnist_mlp, make_train_step
     from helpers.seeding import seed_everything
     from helpers.timing import stopwatch
 
@@ -96,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     dataset = tf.data.Dataset.from_tensor_slices((x_train[:samples], y_train[:samples])).batch(args.batch_size).cache()
 
-    reference = build_mnist_model("mlp")
+    reference = build_mnist_mlp()
     start_weights = reference.get_weights()
     names = [EAGER, GRAPH, *([] if args.no_jit else [XLA]), FIT]
     models, runners = {}, {}
     for name in names:
-        model = build_mnist_model("mlp")
+        model = build_mnist_mlp()
         model.set_weights(start_weights)
         optimizer = keras.optimizers.Adam(1e-3)
         loss_fn = keras.losses.SparseCategoricalCrossentropy()

@@ -1,6 +1,6 @@
 """MNIST MLP and CNN trained exactly as notebook 03 trains them: test accuracy, training time, samples/s.
 
-Both models come from ``helpers.models`` (``fit_mnist_model``: the same architecture, recipe and
+Both models come from notebook 03 (``helpers.lessons.mnist.fit_mnist_model``: the same architecture, recipe and
 ``tf.data`` pipeline as the notebook's final models). Only ``model.fit`` is timed; loading the data,
 building the model and evaluating are not. The targets (full mode, all 60 000 training images,
 a 2-core CPU) are those of the course: MLP ≥ 98.2 % in ≤ 2 minutes, CNN ≥ 99.3 % in ≤ 8 minutes.
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from helpers.data import load_mnist
-    from helpers.models import fit_mnist_model, mnist_dataset, mnist_recipe
+    from helpers.lessons.mnist import fit_mnist_model, mnist_dataset, mnist_recipe
     from helpers.paths import artifacts_dir
     from helpers.seeding import seed_everything
 

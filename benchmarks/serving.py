@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_requests = arguments.naive_requests or by_mode(mode, fast=20, full=200)
 
     from helpers.data import load_mnist
-    from helpers.models import load_or_train_mnist, mnist_model_path
+    from helpers.lessons.mnist import load_or_train_mnist, mnist_model_path
 
     model, origin = load_or_train_mnist("mlp", mode)
     print(f"mode {mode}; model: {origin}")
