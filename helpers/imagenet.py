@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from helpers import data
+from helpers.lessons.transfer_learning import Backbone, Plan, make_plan
 from helpers.mode import by_mode
-from helpers.transfer import Backbone, Plan
-from helpers.transfer import plan as course_plan
 
 if TYPE_CHECKING:
     import keras
@@ -37,7 +36,7 @@ def imagenet_plan(mode: str) -> Plan:
     """The experiment for ResNet50: fewer test images and epochs than the small ResNet (it is ~400× bigger),
     and a small fine-tuning learning rate so that the ImageNet filters are adjusted, not overwritten."""
     return replace(
-        course_plan(mode),
+        make_plan(mode),
         target_test_size=by_mode(mode, fast=500, full=2000),
         fine_tune_epochs=by_mode(mode, fast=2, full=8),
         fine_tune_learning_rate=1e-5,  # what the Keras transfer-learning guide uses for a pretrained backbone
@@ -72,7 +71,7 @@ def build_resnet50(weights: Path | str | None, size: tuple[int, int]) -> keras.M
 
 
 def resnet50_backbone(weights: Path, mode: str) -> Backbone:
-    """ImageNet's ResNet50 as a :class:`~helpers.transfer.Backbone` (RGB, ``image_size(mode)``, its preprocessing)."""
+    """ImageNet's ResNet50 as a notebook-04 ``Backbone`` (RGB, ``image_size(mode)``, its preprocessing)."""
     size = image_size(mode)
     return Backbone(
         model=build_resnet50(weights, size),
@@ -107,7 +106,7 @@ def choose_backbone(fallback: Backbone, mode: str, *, allow_download: bool = Tru
         reason = str(error).splitlines()[0]
         return Choice(
             backbone=fallback,
-            plan=course_plan(mode),
+            plan=make_plan(mode),
             imagenet=False,
             reason=(
                 f"ImageNet weights NOT used: {reason} This section runs the same code on the fallback "

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import transfer
 from helpers.checks import transfer as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
+from helpers.lessons import transfer_learning as transfer
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data, imagenet, transfer
+from helpers import data, imagenet
+from helpers.lessons import transfer_learning as transfer
 
 SIZE = (32, 32)  # small inputs keep the test fast; the weights do not depend on the image size
 
@@ -98,7 +99,7 @@ def test_choose_backbone_uses_imagenet_weights_found_by_the_data_layer(
     source, _ = source_resnet
     want = source.get_layer("conv4_block6_3_conv").get_weights()[0]
     np.testing.assert_array_equal(backbone.model.get_layer("conv4_block6_3_conv").get_weights()[0], want)
-    assert choice.plan.fine_tune_learning_rate < transfer.plan("fast").fine_tune_learning_rate
+    assert choice.plan.fine_tune_learning_rate < transfer.make_plan("fast").fine_tune_learning_rate
     assert transfer.set_fine_tunable(backbone.model, backbone.fine_tune_prefix)[0].startswith("conv5_")
 
 
@@ -106,7 +107,7 @@ def test_choose_backbone_falls_back_plainly_when_the_weights_are_missing(isolate
     course = fallback()
     choice = imagenet.choose_backbone(course, "fast", allow_download=False)
     assert not choice.imagenet and choice.backbone is course
-    assert choice.plan == transfer.plan("fast")
+    assert choice.plan == transfer.make_plan("fast")
     assert "NOT used" in choice.reason and "not available" in choice.reason and course.description in choice.reason
     assert "make data" in choice.reason
 

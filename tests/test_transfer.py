@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import transfer
+from helpers import plots_transfer, transfer_data
+from helpers.lessons import transfer_learning as transfer
 
 LABELS = np.repeat(np.arange(10), 8)  # 8 images of each digit
 IMAGES = (np.arange(len(LABELS))[:, None, None] + np.zeros((1, 4, 4))).astype(np.uint8)  # image i is filled with i
@@ -19,7 +20,7 @@ IMAGES = (np.arange(len(LABELS))[:, None, None] + np.zeros((1, 4, 4))).astype(np
 def tiny_plan(**changes: object) -> transfer.Plan:
     """A plan small enough for unit tests."""
     plan = dataclasses.replace(
-        transfer.plan("fast"), head_epochs=30, fine_tune_epochs=2, scratch_epochs=2, batch_size=8, source_epochs=1
+        transfer.make_plan("fast"), head_epochs=30, fine_tune_epochs=2, scratch_epochs=2, batch_size=8, source_epochs=1
     )
     return dataclasses.replace(plan, **changes)
 
@@ -33,7 +34,7 @@ def bright_or_dark(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_plans_differ_by_mode_and_compare_scratch_at_the_same_budget() -> None:
-    fast, full = transfer.plan("fast"), transfer.plan("full")
+    fast, full = transfer.make_plan("fast"), transfer.make_plan("full")
     assert fast.labels_per_class == full.labels_per_class == 50
     assert full.source_train_size is None and full.target_test_size is None
     assert fast.source_train_size is not None and fast.source_train_size < 30000
@@ -43,39 +44,39 @@ def test_plans_differ_by_mode_and_compare_scratch_at_the_same_budget() -> None:
 
 
 def test_fewer_labels_get_more_epochs_for_about_the_same_steps() -> None:
-    fifty, ten = transfer.plan("full"), transfer.plan("full", labels_per_class=10)
+    fifty, ten = transfer.make_plan("full"), transfer.make_plan("full", labels_per_class=10)
     assert ten.labels_per_class == 10 and ten.source_epochs == fifty.source_epochs
     assert ten.fine_tune_epochs == 5 * fifty.fine_tune_epochs == ten.scratch_epochs
     assert ten.head_epochs == 5 * fifty.head_epochs
     with pytest.raises(ValueError, match="at least 1"):
-        transfer.plan("fast", labels_per_class=0)
+        transfer.make_plan("fast", labels_per_class=0)
 
 
 def test_select_digits_keeps_those_digits_renumbered() -> None:
-    images, labels = transfer.select_digits(IMAGES, LABELS, (5, 6, 7, 8, 9), per_class=3, seed=1)
+    images, labels = transfer_data.select_digits(IMAGES, LABELS, (5, 6, 7, 8, 9), per_class=3, seed=1)
     assert images.shape == (15, 4, 4) and np.bincount(labels).tolist() == [3, 3, 3, 3, 3]
     original_digits = images[:, 0, 0] // 8  # image i shows digit i // 8
     np.testing.assert_array_equal(original_digits, np.array([5, 6, 7, 8, 9])[labels])
-    again, _ = transfer.select_digits(IMAGES, LABELS, (5, 6, 7, 8, 9), per_class=3, seed=1)
+    again, _ = transfer_data.select_digits(IMAGES, LABELS, (5, 6, 7, 8, 9), per_class=3, seed=1)
     np.testing.assert_array_equal(images, again)
-    _, all_labels = transfer.select_digits(IMAGES, LABELS, (0, 1), seed=0)
+    _, all_labels = transfer_data.select_digits(IMAGES, LABELS, (0, 1), seed=0)
     assert sorted(all_labels.tolist()) == [0] * 8 + [1] * 8
-    subset, _ = transfer.select_digits(IMAGES, LABELS, (0, 1, 2), limit=5)
+    subset, _ = transfer_data.select_digits(IMAGES, LABELS, (0, 1, 2), limit=5)
     assert len(subset) == 5
 
 
 def test_select_digits_rejects_impossible_requests() -> None:
     with pytest.raises(ValueError, match="asked for 9"):
-        transfer.select_digits(IMAGES, LABELS, (1,), per_class=9)
+        transfer_data.select_digits(IMAGES, LABELS, (1,), per_class=9)
     with pytest.raises(ValueError, match="not both"):
-        transfer.select_digits(IMAGES, LABELS, (1,), per_class=1, limit=1)
+        transfer_data.select_digits(IMAGES, LABELS, (1,), per_class=1, limit=1)
     with pytest.raises(ValueError, match="labels"):
-        transfer.select_digits(IMAGES, LABELS[:-1], (1,))
+        transfer_data.select_digits(IMAGES, LABELS[:-1], (1,))
 
 
 def test_image_folders_round_trip_through_image_dataset_from_directory(tmp_path: Path) -> None:
     images, labels = bright_or_dark(6, seed=0)
-    root = transfer.write_image_folders(images, labels, ("dark", "bright"), tmp_path / "tree")
+    root = transfer_data.write_image_folders(images, labels, ("dark", "bright"), tmp_path / "tree")
     assert sorted(path.name for path in root.iterdir()) == ["bright", "dark"]
     assert len(list((root / "dark").glob("*.png"))) == 3
     loaded = keras.utils.image_dataset_from_directory(
@@ -92,15 +93,15 @@ def test_image_folders_round_trip_through_image_dataset_from_directory(tmp_path:
 
 def test_image_folders_refuse_to_clobber_unless_asked(tmp_path: Path) -> None:
     images, labels = bright_or_dark(4, seed=0)
-    transfer.write_image_folders(images, labels, ("a", "b"), tmp_path)
+    transfer_data.write_image_folders(images, labels, ("a", "b"), tmp_path)
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        transfer.write_image_folders(images, labels, ("a", "b"), tmp_path)
-    transfer.write_image_folders(images[:2], labels[:2], ("a", "b"), tmp_path, overwrite=True)
+        transfer_data.write_image_folders(images, labels, ("a", "b"), tmp_path)
+    transfer_data.write_image_folders(images[:2], labels[:2], ("a", "b"), tmp_path, overwrite=True)
     assert len(list(tmp_path.rglob("*.png"))) == 2
     with pytest.raises(ValueError, match="uint8"):
-        transfer.write_image_folders(images.astype(np.float32), labels, ("a", "b"), tmp_path / "x")
+        transfer_data.write_image_folders(images.astype(np.float32), labels, ("a", "b"), tmp_path / "x")
     with pytest.raises(ValueError, match="index class_names"):
-        transfer.write_image_folders(images, labels + 1, ("a", "b"), tmp_path / "y")
+        transfer_data.write_image_folders(images, labels + 1, ("a", "b"), tmp_path / "y")
 
 
 def test_residual_blocks_use_identity_or_projection_shortcuts() -> None:
@@ -168,8 +169,8 @@ def test_augmentation_changes_images_but_not_their_shape() -> None:
 def test_fit_transfer_trains_a_head_then_fine_tunes_the_backbone() -> None:
     keras.utils.set_random_seed(0)
     plan = tiny_plan(fine_tune_learning_rate=1e-4)
-    train = transfer.array_dataset(*bright_or_dark(32, seed=1), plan.batch_size, shuffle_seed=0)
-    test = transfer.array_dataset(*bright_or_dark(32, seed=2), 16)
+    train = transfer_data.array_dataset(*bright_or_dark(32, seed=1), plan.batch_size, shuffle_seed=0)
+    test = transfer_data.array_dataset(*bright_or_dark(32, seed=2), 16)
     model = transfer.build_small_resnet()
     backbone = transfer.Backbone(model, "random weights", (28, 28), "grayscale", freeze_batchnorm=True)
     before = [weight.copy() for weight in model.get_weights()]
@@ -192,7 +193,7 @@ def test_fit_transfer_trains_a_head_then_fine_tunes_the_backbone() -> None:
 def test_fine_tuning_freezes_or_adapts_the_batchnorm_statistics(freeze_batchnorm: bool) -> None:
     keras.utils.set_random_seed(0)
     plan = tiny_plan(fine_tune_epochs=1)
-    train = transfer.array_dataset(*bright_or_dark(16, seed=1), plan.batch_size, shuffle_seed=0)
+    train = transfer_data.array_dataset(*bright_or_dark(16, seed=1), plan.batch_size, shuffle_seed=0)
     model = transfer.build_small_resnet()
     backbone = transfer.Backbone(model, "random", (28, 28), "grayscale", freeze_batchnorm=freeze_batchnorm)
     moving_means = [layer.moving_mean for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
@@ -206,7 +207,7 @@ def test_pretrain_and_scratch_learn_and_the_saved_backbone_loads(tmp_path: Path)
     keras.utils.set_random_seed(0)
     plan = tiny_plan(scratch_epochs=3)
     data = bright_or_dark(32, seed=3)
-    source = transfer.pretrain(transfer.build_small_resnet(), transfer.array_dataset(*data, 8), 2, plan)
+    source = transfer.pretrain(transfer.build_small_resnet(), transfer_data.array_dataset(*data, 8), 2, plan)
     assert source.output_shape == (None, 2)
     path = tmp_path / "source.keras"
     source.save(path)
@@ -216,7 +217,7 @@ def test_pretrain_and_scratch_learn_and_the_saved_backbone_loads(tmp_path: Path)
     np.testing.assert_allclose(
         loaded.model(x, training=False).numpy(), source.get_layer(transfer.BACKBONE_NAME)(x, training=False).numpy()
     )
-    train = transfer.array_dataset(*data, 8, shuffle_seed=0)
+    train = transfer_data.array_dataset(*data, 8, shuffle_seed=0)
     accuracy, seconds = transfer.train_from_scratch(transfer.build_small_resnet(), train, train, 2, plan)
     assert 0.0 <= accuracy <= 1.0 and seconds > 0
     with pytest.raises(FileNotFoundError, match="pretraining step"):
@@ -229,7 +230,22 @@ def test_comparison_table_has_the_four_methods_in_order() -> None:
     assert list(table.index) == ["frozen", "fine-tuned", "scratch", "random-frozen"]
     assert table["test accuracy"].tolist() == [0.8, 0.95, 0.9, 0.6]
     assert table.loc["fine-tuned", "seconds"] == 12.0
-    figure = transfer.plot_comparison(table, title="t")
+    figure = plots_transfer.plot_comparison(table, title="t")
     assert len(figure.axes[0].patches) == 4
     with pytest.raises(ValueError, match="no fine-tuning"):
         transfer.comparison_table(transfer.TransferResult("p", 0.8, 2.0), (0.9, 9.0), pretrained)
+    assert list(transfer.comparison_table(pretrained, (0.9, 9.0)).index) == ["frozen", "fine-tuned", "scratch"]
+
+
+def test_accuracy_curve_has_one_row_per_label_count_and_plots() -> None:
+    pretrained = transfer.TransferResult("p", 0.8, 2.0, 0.95, 10.0)
+    tables = {
+        50: transfer.comparison_table(pretrained, (0.9, 9.0), transfer.TransferResult("r", 0.6, 1.0)),
+        10: transfer.comparison_table(transfer.TransferResult("p", 0.6, 2.0, 0.7, 10.0), (0.5, 9.0)),
+    }
+    curve = transfer.accuracy_curve(tables)
+    assert list(curve.index) == [10, 50] and list(curve.columns) == ["frozen", "fine-tuned", "scratch"]
+    assert curve.loc[10, "fine-tuned"] == 0.7 and curve.loc[50, "scratch"] == 0.9
+    figure = plots_transfer.plot_label_efficiency(curve, title="t")
+    assert len(figure.axes[0].lines) == 3
+    assert transfer.label_counts("fast") == (10, 50) and transfer.label_counts("full") == (10, 25, 50, 100)

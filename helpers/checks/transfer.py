@@ -64,7 +64,7 @@ def check_trainable_last_stage(answer: Any, fresh_backbone: keras.Model) -> str:
     ``fresh_backbone`` is an untouched copy of the same architecture; the check unfreezes its last
     stage itself to know the right count.
     """
-    from helpers.transfer import set_fine_tunable
+    from helpers.lessons.transfer_learning import set_fine_tunable
 
     exercise = "Exercise 2 (fine-tune only the last stage)"
     require_answer(answer, exercise)
