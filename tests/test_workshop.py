@@ -1,7 +1,9 @@
 """The offline workshop pack: a small pack is built, then installed with the network switched off.
 
 Building downloads three small wheels with ``pip download`` (the package index must be reachable);
-the data comes from the local MNIST copy. The install step runs pip with ``--no-index`` and no pip
+the data comes from the local MNIST copy and from a demo package entry (a folder extracted from a
+wheel built here, fetched by pip offline), which stands in for the course's real package entries
+(those would download 100 MB). The install step runs pip with ``--no-index`` and no pip
 configuration, so everything it installs provably comes from the pack.
 """
 
@@ -10,9 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import demo_entry, offline_pip
 
 from coursetools import workshop
 from helpers import data
@@ -20,21 +24,37 @@ from helpers import data
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory, mnist_source: Path) -> Path:
-    """A ``--small`` pack built by the command line, with MNIST found in a local data folder."""
-    out = tmp_path_factory.mktemp("workshop") / "pack"
+@pytest.fixture(scope="module", autouse=True)
+def registry(demo_wheel: Path) -> Iterator[dict[str, data.RegistryEntry]]:
+    """The course's file entries plus the demo package entry (required), instead of the real package entries."""
+    files = {name: entry for name, entry in data.REGISTRY.items() if entry.package is None}
+    demo = demo_entry(demo_wheel)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(data.DATA_DIR_VARIABLE, str(mnist_source.parent))
-        patch.setenv("COURSE_CACHE_DIR", str(tmp_path_factory.mktemp("empty-cache")))
+        patch.setattr(data, "REGISTRY", {**files, demo.name: demo})
+        yield data.REGISTRY
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory, mnist_source: Path, demo_wheel: Path) -> Path:
+    """A ``--small`` pack built by the command line, with MNIST found in a local data folder and the
+    demo corpus in the cache (fetched by pip from a local folder first, offline)."""
+    out = tmp_path_factory.mktemp("workshop") / "pack"
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSE_CACHE_DIR", str(cache))
         patch.delenv(data.MIRROR_VARIABLE, raising=False)
+        with pytest.MonkeyPatch.context() as offline:
+            offline_pip(offline, demo_wheel.parent)
+            assert data.fetch("demo_corpus") == cache / "demo_corpus"
+        patch.setenv(data.DATA_DIR_VARIABLE, str(mnist_source.parent))
         assert workshop.main(["pack", str(out), "--small"]) == 0
     return out
 
 
 def offline_pip_environment() -> dict[str, str]:
     """The environment without pip configuration (no index, no extra find-links, no constraints)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
+    # PYTHONPATH too: it would shadow what the new venv really imports (e.g. a checkout's helpers/).
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_") and key != "PYTHONPATH"}
     return {**env, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
@@ -52,6 +72,9 @@ def test_requirements_are_the_pins_of_pyproject_plus_the_build_backend() -> None
 def test_the_pack_holds_data_wheels_course_and_install_script(pack: Path) -> None:
     mnist = pack / "data" / "mnist.npz"
     assert data.identify(mnist, data.registry_entry("mnist")).algorithm == "sha256"
+    corpus = pack / "data" / "demo_corpus"  # a package entry travels as its verified folder, manifest included
+    assert data.identify(corpus, data.registry_entry("demo_corpus")).label.startswith("course_demo_corpus-1.0.0")
+    assert (corpus / data.MANIFEST_NAME).is_file() and (corpus / "notes" / "deeper" / "LICENSE.txt").is_file()
     wheels = sorted(path.name.lower() for path in (pack / "wheels").iterdir())
     for prefix in ("prometheus_client-0.26.0-", "pyyaml-6.0.3-", "setuptools-"):
         assert any(name.startswith(prefix) and name.endswith(".whl") for name in wheels), (prefix, wheels)
@@ -64,7 +87,7 @@ def test_the_pack_holds_data_wheels_course_and_install_script(pack: Path) -> Non
     assert 'pip install --no-index --find-links ../wheels -e ".[dev]"' in install
     assert "coursetools.workshop install-data ../data" in install
     guide = (pack / workshop.MARKER).read_text()
-    assert "A partial pack" in guide and "`mnist.npz`" in guide and "--no-index" in guide
+    assert "A partial pack" in guide and "`mnist.npz`" in guide and "`demo_corpus/`" in guide and "--no-index" in guide
 
 
 def test_the_pack_installs_without_network(pack: Path, tmp_path: Path) -> None:
@@ -77,14 +100,29 @@ def test_the_pack_installs_without_network(pack: Path, tmp_path: Path) -> None:
     result = subprocess.run(install, capture_output=True, text=True, env=offline_pip_environment())
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     probe = "import yaml, prometheus_client, helpers.paths; print(helpers.paths.__file__)"
-    where = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    where = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path, env=offline_pip_environment()
+    )
     assert Path(where.stdout.strip()).resolve() == (pack / "course" / "helpers" / "paths.py").resolve()
 
 
-def test_install_data_copies_the_pack_data_into_the_cache(pack: Path, isolated_data: Path) -> None:
-    assert data.locate("mnist") is None
+def test_install_data_copies_the_pack_data_into_the_cache(pack: Path, isolated_data: Path, capsys) -> None:
+    assert data.locate("mnist") is None and data.locate("demo_corpus") is None
     assert workshop.main(["install-data", str(pack / "data")]) == 0
     assert data.locate("mnist") == isolated_data / "mnist.npz"
+    assert data.locate("demo_corpus") == isolated_data / "demo_corpus"  # verified file by file
+    assert "ok       demo_corpus/ ->" in capsys.readouterr().out
+    assert sorted(path.name for path in isolated_data.iterdir()) == ["demo_corpus", "mnist.npz"]
+
+
+def test_install_data_refuses_a_damaged_folder(pack: Path, isolated_data: Path, tmp_path: Path, capsys) -> None:
+    damaged = tmp_path / "data"
+    damaged.mkdir()
+    data.copy_folder(pack / "data" / "demo_corpus", damaged / "demo_corpus")
+    (damaged / "demo_corpus" / "train.tab").write_text("changed")
+    assert workshop.main(["install-data", str(damaged)]) == 1
+    assert "train.tab changed since it was extracted" in capsys.readouterr().err
+    assert data.locate("demo_corpus") is None
 
 
 def test_install_data_fails_when_a_required_file_is_missing(tmp_path: Path, isolated_data: Path) -> None:
