@@ -1,0 +1,165 @@
+"""Text classification as notebook 07 runs it: TF-IDF + LR, averaged embeddings, bidirectional LSTM and GRU.
+
+The same code as the notebook (``helpers.lessons.text``, generated from its cells tagged ``export``),
+on Reuters R8 (5,485 training and 2,189 test stories, 8 topics):
+
+* TF-IDF + LR: TF-IDF features and a logistic regression (C chosen on a validation split in full mode);
+* averaged embeddings (learned): Embedding, masked average, softmax, trained end to end;
+* averaged GloVe (frozen): GloVe 6B 50-d vectors for the vocabulary, frozen, masked average, one hidden layer;
+* bidirectional LSTM and GRU: Embedding, Bidirectional(LSTM or GRU), masked, softmax.
+
+It prints one table per seed (test accuracy, training seconds, parameters) and, for several seeds,
+the mean. Training seconds are this machine's: ``fit`` alone for the networks, the fit including
+the choice of C for TF-IDF + LR.
+
+Targets (full mode): the best network within 1 point of TF-IDF + LR or above, on the mean over
+seeds; GloVe: "queen" among the 3 words closest to king - man + woman (input words excluded).
+Fast mode: the best network within 10 points, every model at least 20 points above the majority
+class (49.5 %), and the same GloVe analogy.
+
+    python benchmarks/text.py                 # COURSE_MODE (default full), seed 42
+    python benchmarks/text.py --fast          # a quick check run (about a minute)
+    python benchmarks/text.py --seeds 42,1,2  # one run per seed, targets on the mean
+    python benchmarks/text.py --check         # exit 1 when a target is missed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from helpers.mode import by_mode, course_mode
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from helpers.lessons.text import TextPlan
+    from helpers.text_data import TextSplit, WordVectors
+
+BASELINE = "TF-IDF + LR"
+MAJORITY_MARGIN = 0.20  # every model at least this far above the majority class
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
+    parser.add_argument("--seeds", default="42", help="comma-separated seeds, one run each (default 42)")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    return parser.parse_args(argv)
+
+
+def run_once(plan: TextPlan, r8: TextSplit, glove: WordVectors, seed: int) -> pd.DataFrame:
+    """Train and evaluate the five models of notebook 07 for one seed: the notebook's results table."""
+    import keras
+    import pandas as pd
+
+    from helpers.lessons import text
+    from helpers.seeding import seed_everything
+    from helpers.text_data import embedding_matrix
+
+    seed_everything(seed)
+    train_texts, train_labels = text.training_subset(r8, plan.train_documents, seed)
+    y_train = r8.label_ids(train_labels)
+    y_test = r8.label_ids(r8.test_labels)
+    vectorizer = text.make_vectorizer(train_texts, plan.max_tokens, plan.sequence_length)
+    vocabulary = [str(word) for word in vectorizer.get_vocabulary()]
+    train = text.text_dataset(train_texts, y_train, vectorizer, plan.batch_size, shuffle_seed=seed)
+    test = text.text_dataset(r8.test_texts, y_test, vectorizer, 512)
+    classes = len(r8.class_names)
+    print(f"\nseed {seed}: {len(train_texts)} training stories, vocabulary {len(vocabulary)}", flush=True)
+
+    rows = []
+    tfidf = text.fit_tfidf_baseline(train_texts, y_train, plan.tfidf_c_values, seed)
+    rows.append((BASELINE, float(tfidf.model.score(r8.test_texts, y_test)), tfidf.seconds, tfidf.parameters))
+    print(f"  {BASELINE}: C = {tfidf.c}, validation accuracy per C {tfidf.validation_accuracy}", flush=True)
+
+    matrix, coverage = embedding_matrix(vocabulary, glove)
+    builders = {
+        "averaged embeddings (learned)": lambda: text.build_average_embedding_model(
+            len(vocabulary), classes, plan.embedding_dim
+        ),
+        "averaged GloVe (frozen)": lambda: text.build_average_embedding_model(
+            len(vocabulary), classes, glove.dimension, embedding_matrix=matrix, hidden_units=64, name="average_glove"
+        ),
+        "bidirectional LSTM": lambda: text.build_recurrent_model(
+            "lstm", len(vocabulary), classes, plan.embedding_dim, plan.recurrent_units
+        ),
+        "bidirectional GRU": lambda: text.build_recurrent_model(
+            "gru", len(vocabulary), classes, plan.embedding_dim, plan.recurrent_units
+        ),
+    }
+    for name, build in builders.items():
+        keras.utils.set_random_seed(seed)
+        recurrent = name.startswith("bidirectional")
+        epochs = plan.recurrent_epochs if recurrent else plan.average_epochs
+        rate = plan.recurrent_learning_rate if recurrent else plan.average_learning_rate
+        run = text.fit_classifier(build(), train, epochs, rate)
+        accuracy = float(run.model.evaluate(test, verbose=0)[1])
+        rows.append((name, accuracy, run.seconds, run.model.count_params()))
+        print(f"  {name}: {accuracy:.2%} after {epochs} epochs in {run.seconds:.1f} s", flush=True)
+    print(f"  (GloVe covers {coverage:.1%} of the vocabulary)")
+    table = pd.DataFrame(rows, columns=["model", "test accuracy", "training seconds", "parameters"]).set_index("model")
+    print(table.round({"test accuracy": 4, "training seconds": 1}).to_string(), flush=True)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mode = "fast" if args.fast else course_mode()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+
+    import keras
+    import pandas as pd
+    import tensorflow as tf
+
+    from helpers.lessons import text
+    from helpers.text_data import load_glove, load_r8
+
+    plan = text.text_plan(mode)
+    print(
+        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
+        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
+    )
+    print(plan)
+    r8, glove = load_r8(), load_glove()
+    majority = max(r8.test_labels.count(label) for label in r8.class_names) / len(r8.test_labels)
+    tables = [run_once(plan, r8, glove, seed) for seed in seeds]
+
+    accuracies = pd.concat([table["test accuracy"] for table in tables], axis=1, keys=seeds)
+    seconds = pd.concat([table["training seconds"] for table in tables], axis=1, keys=seeds)
+    summary = pd.DataFrame(
+        {
+            "mean accuracy": accuracies.mean(axis=1),
+            "min": accuracies.min(axis=1),
+            "max": accuracies.max(axis=1),
+            "mean seconds": seconds.mean(axis=1),
+            "parameters": tables[0]["parameters"],
+        }
+    )
+    print(f"\nReuters R8 test set ({len(r8.test_labels)} stories, {mode} mode), mean over {len(seeds)} seed(s)\n")
+    print(summary.round({"mean accuracy": 4, "min": 4, "max": 4, "mean seconds": 1}).to_string())
+
+    mean = summary["mean accuracy"]
+    networks = mean.drop(BASELINE)
+    gap_target = by_mode(mode, fast=0.10, full=0.01)
+    gap = float(mean[BASELINE] - networks.max())
+    answers = text.analogy(glove, "king", "man", "woman", k=3)
+    words = [word for word, _ in answers]
+    checks = {
+        f"best network ({networks.idxmax()}) within {100 * gap_target:.0f} point(s) of {BASELINE} or above: "
+        f"{-100 * gap:+.2f} points": gap <= gap_target,
+        f"every model at least {100 * MAJORITY_MARGIN:.0f} points above the majority class ({majority:.1%}): "
+        f"lowest {mean.min():.2%}": bool(mean.min() >= majority + MAJORITY_MARGIN),
+        f"GloVe king - man + woman, top 3: {', '.join(words)}; 'queen' among them": "queen" in words,
+    }
+    print()
+    for description, met in checks.items():
+        print(f"{'met    ' if met else 'NOT met'}  {description}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
+    return 1 if args.check and not all(checks.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
