@@ -46,7 +46,9 @@ def test_importing_helpers_has_no_side_effects(tmp_path: Path) -> None:
         if path.stem != "__main__"
     )
     code = (
-        "import random, numpy\n"
+        # TensorFlow and Keras draw from Python's `random` when they are imported, and the lesson modules
+        # import them: import them first, so that the test sees what helpers' own code does.
+        "import random, numpy, tensorflow, keras\n"
         "state, numpy_state = random.getstate(), numpy.random.get_state()[1].copy()\n"
         f"for name in {modules!r}: __import__(name)\n"
         "assert random.getstate() == state, 'importing helpers seeded random'\n"
