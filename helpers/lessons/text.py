@@ -147,7 +147,8 @@ def nearest_words(
     unit = word_vectors.unit_vectors
     similarities = unit @ (np.asarray(query, dtype=np.float32) / max(float(np.linalg.norm(query)), 1e-12))
     excluded = {word_vectors.index[word] for word in exclude if word in word_vectors}
-    candidates = np.argpartition(-similarities, k + len(excluded))[: k + len(excluded)]
+    count = min(k + len(excluded), len(similarities))
+    candidates = np.argpartition(-similarities, count - 1)[:count]
     ranked = candidates[np.argsort(-similarities[candidates])]
     return [(word_vectors.words[i], float(similarities[i])) for i in ranked if i not in excluded][:k]
 
