@@ -293,6 +293,8 @@ BAD_REQUESTS = [
     ("wrong shape", "POST", TINY, {"instances": [[1, 2, 3]]}, 400, "expected float32[batch, 4]"),
     ("no batch dimension", "POST", TINY, {"inputs": [1, 2, 3, 4]}, 400, "forget the batch dimension"),
     ("ragged rows", "POST", TINY, {"instances": [[1, 2, 3, 4], [1]]}, 400, "ragged"),
+    ("nested 1500 deep", "POST", TINY, b'{"instances": ' + b"[" * 1500 + b"]" * 1500 + b"}", 400, "nested too deeply"),
+    ("nested 100 deep", "POST", TINY, {"instances": json.loads("[" * 100 + "]" * 100)}, 400, "nested too deeply"),
     ("strings", "POST", TINY, {"instances": [["1", "2", "3", "4"]]}, 400, "strings"),
     ("NaN", "POST", TINY, b'{"instances": [[1, NaN, 3, 4]]}', 400, "NaN or infinity"),
     ("infinity", "POST", TINY, b'{"inputs": [[1, 2, Infinity, 4]]}', 400, "NaN or infinity"),

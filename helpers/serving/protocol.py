@@ -84,6 +84,10 @@ def decode_json(body: bytes) -> dict[str, Any]:
         raise RequestError(
             400, f"the request body is not valid JSON ({error}); send a JSON object such as {EXAMPLE_BODY}"
         ) from None
+    except RecursionError:  # the parser gives up on arrays or objects nested about a thousand deep
+        raise RequestError(
+            400, f"the request body is nested too deeply to read; send a JSON object such as {EXAMPLE_BODY}"
+        ) from None
     if not isinstance(payload, dict):
         raise RequestError(
             400, f"the request body must be a JSON object such as {EXAMPLE_BODY}, not a {type(payload).__name__}"
@@ -129,7 +133,11 @@ def to_array(value: Any, spec: TensorSpec, where: str) -> np.ndarray:
     expected = f"expected {spec.describe()}"
     try:
         raw = np.asarray(value)
-    except ValueError:
+    except RecursionError:
+        raise RequestError(400, f"{where} is nested too deeply; {expected}") from None
+    except ValueError as error:
+        if "maximum number of dimension" in str(error):
+            raise RequestError(400, f"{where} is nested too deeply (more than 64 levels); {expected}") from None
         raise RequestError(
             400, f"{where} is a ragged nested list (its rows have different lengths); {expected}"
         ) from None
