@@ -3,7 +3,9 @@
 Three conversions of the same SavedModel (``tf.lite.TFLiteConverter.from_saved_model``):
 
 * ``"float32"``: the weights as they are;
-* ``"dynamic"``: weights stored as int8 (about 4× smaller), computed in float;
+* ``"dynamic"``: dynamic-range quantisation: weights stored as int8 (about 4× smaller); ops that
+  have dynamic-range kernels (fully connected, convolution, ...) quantise their input activations
+  to int8 on the fly, from each batch's own range, and multiply in integers; other ops run in float;
 * ``"int8"``: weights *and* activations in int8 (post-training full-integer quantisation,
   calibrated on a few representative inputs), with float inputs and outputs kept for the caller.
 
