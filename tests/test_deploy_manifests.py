@@ -11,6 +11,9 @@ import asyncio
 import json
 import re
 import shlex
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +135,57 @@ def test_models_are_copied_where_the_command_looks_for_them() -> None:
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
     default_models = next(value for kind, value in instructions if kind == "ARG").split("=", 1)[1]
     assert f"!{default_models}/" in ignore, "the .dockerignore must let the exported models into the build"
+
+
+def test_the_image_installs_the_serve_extra_from_pyproject_alone_then_the_code_without_dependencies() -> None:
+    instructions = dockerfile_instructions()
+    position = {
+        "pyproject": next(i for i, (kind, value) in enumerate(instructions) if kind == "COPY" and "pyproject" in value),
+        "helpers": next(i for i, (kind, value) in enumerate(instructions) if kind == "COPY" and "helpers/" in value),
+        "dependencies": next(
+            i for i, (kind, value) in enumerate(instructions) if kind == "RUN" and "['serve']" in value
+        ),
+    }
+    assert position["pyproject"] < position["dependencies"] < position["helpers"], (
+        "install the dependencies after copying pyproject.toml and before copying helpers/, so that a change "
+        f"of the code does not reinstall TensorFlow: {position}"
+    )
+    assert instructions[position["pyproject"]][1].split()[:-1] == ["pyproject.toml"], "only pyproject.toml first"
+    code_install = [value for kind, value in instructions[position["helpers"] :] if kind == "RUN" and "pip" in value]
+    assert code_install and all("--no-deps" in value for value in code_install), code_install
+
+
+def test_the_serve_extra_is_the_servers_pins_without_the_notebook_packages() -> None:
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]
+    pinned = dict(requirement.split("==") for requirement in project["dependencies"] if "==" in requirement)
+    serve = dict(requirement.split("==") for requirement in project["optional-dependencies"]["serve"])
+    assert all(pinned.get(name) == version for name, version in serve.items()), "serve pins differ from the course's"
+    assert not {"pandas", "matplotlib", "seaborn", "scikit-learn", "palmerpenguins", "pillow"} & set(serve)
+
+
+def test_the_server_imports_and_serves_without_the_notebook_packages(tmp_path: Path) -> None:
+    """Export a tiny model, then load and call it through helpers.serving with the notebook packages blocked."""
+    script = f"""
+import importlib.abc, sys
+BLOCKED = {{"pandas", "matplotlib", "seaborn", "sklearn", "palmerpenguins", "PIL", "yaml", "pyarrow"}}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{{name}} is not in the serving image")
+sys.meta_path.insert(0, Block())
+import keras, numpy as np
+model = keras.Sequential([keras.Input((4,), name="features"), keras.layers.Dense(2, activation="softmax")])
+model.export({str(tmp_path / "tiny" / "1")!r}, verbose=False)
+from helpers.serving import cli
+from helpers.serving.app import create_app
+from helpers.serving.registry import ModelRegistry
+registry = ModelRegistry({{"tiny": {str(tmp_path / "tiny")!r}}}).load()
+create_app(registry)
+signature = registry.get("tiny").signature("serving_default")
+(output,) = signature({{name: np.ones((3, 4), "float32") for name in signature.inputs}}).values()
+assert output.shape == (3, 2), output.shape
+print("served", [m for m in BLOCKED if m in sys.modules])
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "served []" in result.stdout
