@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from helpers.data import load_mnist
-    from helpers.lessons.mlp_gradient_tape import build_mnist_mlp, make_train_step
+    from helpers.lessons.mlp_gradient_tape import build_mnist_mlp, make_model_train_step
     from helpers.seeding import seed_everything
     from helpers.timing import stopwatch
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             model.compile(optimizer=optimizer, loss=loss_fn, jit_compile=False)
             runners[name] = lambda model=model: model.fit(dataset, epochs=1, shuffle=False, verbose=0)
             continue
-        step = make_train_step(model, optimizer, loss_fn)
+        step = make_model_train_step(model, optimizer, loss_fn)
         if name == GRAPH:
             step = tf.function(step)
         elif name == XLA:

@@ -10,65 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from helpers.diagrams import arrow, box, canvas
+
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-COLORS = {
-    "data": "#e8eef7",
-    "layer": "#cfe3d4",
-    "gate": "#f6d7a7",
-    "op": "#ffffff",
-    "state": "#f4c7c3",
-    "masked": "#dddddd",
-}
-
-
-def _canvas(width: float, height: float, title: str) -> tuple[Figure, Axes]:
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(width, height))
-    axes.set_xlim(0, width)
-    axes.set_ylim(0, height)
-    axes.set_aspect("equal")
-    axes.axis("off")
-    axes.set_title(title, fontsize=11)
-    return figure, axes
-
-
-def box(
-    axes: Axes, x: float, y: float, text: str, *, kind: str = "layer", width: float = 1.6, height: float = 0.6
-) -> None:
-    """A rounded box centred on (x, y) holding ``text``."""
-    from matplotlib.patches import FancyBboxPatch
-
-    patch = FancyBboxPatch(
-        (x - width / 2, y - height / 2),
-        width,
-        height,
-        boxstyle="round,pad=0.04,rounding_size=0.12",
-        facecolor=COLORS[kind],
-        edgecolor="#333333",
-        linewidth=1,
-    )
-    axes.add_patch(patch)
-    axes.text(x, y, text, ha="center", va="center", fontsize=8.5)
-
-
-def arrow(
-    axes: Axes, start: tuple[float, float], end: tuple[float, float], text: str = "", *, color: str = "#333333"
-) -> None:
-    """An arrow from ``start`` to ``end``, with an optional label at its middle."""
-    axes.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": color, "linewidth": 1.2})
-    if text:
-        middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        axes.text(middle[0] + 0.08, middle[1] + 0.08, text, fontsize=7.5, color="#444444")
 
 
 def pipeline_figure(stages: Sequence[tuple[str, str]], title: str) -> Figure:
-    """A left-to-right chain of boxes: ``stages`` is a list of (text, kind) with kind in :data:`COLORS`."""
+    """A left-to-right chain of boxes: ``stages`` is a list of (text, kind) (kind: a key of ``diagrams.COLORS``)."""
     spacing = 2.1
-    figure, axes = _canvas(spacing * len(stages) + 0.4, 1.5, title)
+    figure, axes = canvas(spacing * len(stages) + 0.4, 1.5, title)
     for number, (text, kind) in enumerate(stages):
         x = 1.2 + spacing * number
         box(axes, x, 0.7, text, kind=kind, width=1.8, height=0.9)
@@ -79,7 +30,7 @@ def pipeline_figure(stages: Sequence[tuple[str, str]], title: str) -> Figure:
 
 def skipgram_figure() -> Figure:
     """Skip-gram with negative sampling: two embedding tables, a dot product, a sigmoid, a binary label."""
-    figure, axes = _canvas(8.6, 3.6, "skip-gram with negative sampling")
+    figure, axes = canvas(8.6, 3.6, "skip-gram with negative sampling")
     box(axes, 1.2, 2.8, "target word id\n(e.g. 'oil')", kind="data")
     box(axes, 1.2, 0.8, "context word id\n(true or sampled)", kind="data")
     box(axes, 3.6, 2.8, "target embedding\nW[target]  (d)")
@@ -98,7 +49,7 @@ def skipgram_figure() -> Figure:
 def rnn_unrolled_figure(steps: int = 4, cell: str = "RNN cell") -> Figure:
     """A recurrent cell unrolled in time: the same weights at every step, the state passed along."""
     spacing = 2.0
-    figure, axes = _canvas(spacing * steps + 1.2, 3.6, f"{cell} unrolled over {steps} time steps (same weights)")
+    figure, axes = canvas(spacing * steps + 1.2, 3.6, f"{cell} unrolled over {steps} time steps (same weights)")
     for t in range(steps):
         x = 1.3 + spacing * t
         label = f"x{t + 1}"
@@ -115,7 +66,7 @@ def rnn_unrolled_figure(steps: int = 4, cell: str = "RNN cell") -> Figure:
 
 def lstm_cell_figure() -> Figure:
     """The LSTM cell: forget, input and output gates, the candidate, the cell state c and the output h."""
-    figure, axes = _canvas(9.0, 4.6, "LSTM cell: c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)")
+    figure, axes = canvas(9.0, 4.6, "LSTM cell: c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)")
     box(axes, 1.0, 1.0, "[h_{t-1}, x_t]", kind="data", width=1.5)
     gates = [("f: forget\nσ", 2.8), ("i: input\nσ", 4.3), ("g: candidate\ntanh", 5.8), ("o: output\nσ", 7.3)]
     for text, x in gates:
@@ -144,7 +95,7 @@ def lstm_cell_figure() -> Figure:
 
 def gru_cell_figure() -> Figure:
     """The GRU cell: update gate z, reset gate r, candidate, and the mix of old state and candidate."""
-    figure, axes = _canvas(8.6, 4.0, "GRU cell (Keras): h_t = z * h_{t-1} + (1 - z) * candidate")
+    figure, axes = canvas(8.6, 4.0, "GRU cell (Keras): h_t = z * h_{t-1} + (1 - z) * candidate")
     box(axes, 1.0, 1.0, "[h_{t-1}, x_t]", kind="data", width=1.5)
     box(axes, 2.7, 2.0, "z: update\nσ", kind="gate", width=1.3, height=0.75)
     box(axes, 4.3, 2.0, "r: reset\nσ", kind="gate", width=1.3, height=0.75)
@@ -166,7 +117,7 @@ def bidirectional_figure(tokens: Sequence[str] = ("oil", "prices", "rose", "", "
     """A bidirectional RNN over a padded sequence: padded steps (grey) are skipped thanks to the mask."""
     steps = len(tokens)
     spacing = 1.7
-    figure, axes = _canvas(spacing * steps + 3.2, 4.8, "bidirectional RNN, masked: padding (grey) is skipped")
+    figure, axes = canvas(spacing * steps + 3.2, 4.8, "bidirectional RNN, masked: padding (grey) is skipped")
     real = [index for index, token in enumerate(tokens) if token]
     for t, token in enumerate(tokens):
         x = 1.2 + spacing * t

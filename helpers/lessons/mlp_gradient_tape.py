@@ -26,7 +26,9 @@ def build_mnist_mlp(hidden_units: int = 256) -> keras.Model:
     )
 
 
-def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer, loss_fn: keras.losses.Loss) -> TrainStep:
+def make_model_train_step(
+    model: keras.Model, optimizer: keras.optimizers.Optimizer, loss_fn: keras.losses.Loss
+) -> TrainStep:
     """One gradient-descent step on a batch ``(x, y)``, returning ``(loss, outputs)``.
 
     The step runs eagerly as it is; wrap it in ``tf.function`` to trace it into a graph.
