@@ -107,19 +107,21 @@ def record(timings_files: Iterable[Path], archive_path: Path = ARCHIVE, device: 
 
 @dataclass(frozen=True)
 class NotebookInfo:
-    """What the guide says about a notebook: its path in the course, title and number of exercises."""
+    """What the guide says about a notebook: its path in the course, title, exercises and words of prose."""
 
     path: str
     title: str
     exercises: int
+    words: int  # words in its markdown cells: how much there is to explain
 
 
 def notebook_info(path: Path) -> NotebookInfo:
-    """Title (the first ``# `` heading of the first markdown cell) and exercise count of a notebook."""
+    """Title (the first ``# `` heading of the first markdown cell), exercise count and prose words of a notebook."""
     cells = read_notebook(path)["cells"]
     first_markdown = next((cell_source(cell) for cell in cells if cell["cell_type"] == "markdown"), "")
     title = next((line[2:].strip() for line in first_markdown.splitlines() if line.startswith("# ")), path.stem)
-    return NotebookInfo(f"{NOTEBOOKS.as_posix()}/{path.name}", title, sum(map(is_solution, cells)))
+    words = sum(len(cell_source(cell).split()) for cell in cells if cell["cell_type"] == "markdown")
+    return NotebookInfo(f"{NOTEBOOKS.as_posix()}/{path.name}", title, sum(map(is_solution, cells)), words)
 
 
 def minutes_text(seconds: float) -> str:
@@ -151,15 +153,23 @@ def times_section(archive: dict[str, Any], notebooks: Sequence[NotebookInfo]) ->
 
 @dataclass(frozen=True)
 class Plan:
-    """How a workshop format spends its time: talk and exercise minutes per notebook, days, mode."""
+    """How a workshop format spends its time: days, the pace of the walkthrough, minutes per exercise.
+
+    The walkthrough of a notebook takes time in proportion to its content: its words of prose at
+    ``words_per_minute`` (explaining, showing the cells, answering questions), at least ``min_talk``.
+    """
 
     days: int
-    talk_min: int
+    words_per_minute: int
     exercise_min: int
+    min_talk: int = 10
+
+    def talk_minutes(self, info: NotebookInfo) -> float:
+        return max(self.min_talk, info.words / self.words_per_minute)
 
 
-ONE_DAY = Plan(days=1, talk_min=20, exercise_min=6)
-TWO_DAY = Plan(days=2, talk_min=30, exercise_min=12)
+ONE_DAY = Plan(days=1, words_per_minute=150, exercise_min=6)
+TWO_DAY = Plan(days=2, words_per_minute=100, exercise_min=12)
 DAY_START, DAY_END = 9 * 60, 17 * 60
 BREAKS = ((10 * 60 + 30, 15, "Break"), (12 * 60 + 30, 60, "Lunch"), (15 * 60, 15, "Break"))
 OPENING = ("Welcome; everyone installed from the workshop pack (`sh install.sh`)", 15)
@@ -191,7 +201,7 @@ def agenda(archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Pla
     sessions = [OPENING]
     for info in notebooks:
         run, measured = run_minutes(archive, info, mode)
-        slot = 5 * math.ceil((plan.talk_min + run + plan.exercise_min * info.exercises) / 5)
+        slot = 5 * math.ceil((plan.talk_minutes(info) + run + plan.exercise_min * info.exercises) / 5)
         run_text = f"{run:.1f} min measured" if measured else f"not measured yet, {FAST_BUDGET_MIN} min budget assumed"
         sessions.append(
             (f"{info.title}: walkthrough, Run All ({mode} mode, {run_text}), {info.exercises} exercises", slot)

@@ -17,9 +17,9 @@ from coursetools.teacher_guide import NotebookInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [
-    NotebookInfo("notebooks/00_setup.ipynb", "00 · Setting up", 2),
-    NotebookInfo("notebooks/01_x.ipynb", "01 · Tensors", 4),
-    NotebookInfo("notebooks/02_y.ipynb", "02 · MLP", 3),
+    NotebookInfo("notebooks/00_setup.ipynb", "00 · Setting up", 2, 3000),
+    NotebookInfo("notebooks/01_x.ipynb", "01 · Tensors", 4, 3000),
+    NotebookInfo("notebooks/02_y.ipynb", "02 · MLP", 3, 3000),
 ]
 
 
@@ -99,7 +99,7 @@ def test_agendas_add_talk_measured_run_time_and_exercises_with_breaks_in_between
     }
     one_day = slots(teacher_guide.agenda(archive, NOTEBOOKS, teacher_guide.ONE_DAY))
     sessions = [row for row in one_day if row[2].startswith("0")]
-    # 20 min talk + 1 min run + 6 per exercise, rounded up to 5: 35, 45, 40
+    # 3000 words at 150 a minute = 20 min talk, + 1 min run + 6 per exercise, rounded up to 5: 35, 45, 40
     assert [row[3] for row in sessions] == ["35", "45", "40"]
     assert "fast mode, 1.0 min measured" in sessions[0][2]
     assert {row[0] for row in one_day} == {1} and one_day[0][1] == teacher_guide.DAY_START
@@ -115,8 +115,15 @@ def test_agendas_add_talk_measured_run_time_and_exercises_with_breaks_in_between
     assert any(row[2] == teacher_guide.OPEN_LAB for row in two_day)
 
 
+def test_a_notebook_with_more_to_explain_gets_a_longer_walkthrough() -> None:
+    short, long = NotebookInfo("notebooks/a.ipynb", "a", 2, 600), NotebookInfo("notebooks/b.ipynb", "b", 2, 4500)
+    rows = {row[2][0]: int(row[3]) for row in slots(teacher_guide.agenda({}, [short, long], teacher_guide.ONE_DAY))}
+    # 600 words: the 10-minute floor; 4500 words at 150 a minute: 30 minutes (+ 1.5 run + 12 exercises each)
+    assert rows["a"] == 25 and rows["b"] == 45
+
+
 def test_agenda_without_measurements_says_so_and_warns_when_the_day_overruns() -> None:
-    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 5) for n in range(12)]
+    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 5, 3000) for n in range(12)]
     text = teacher_guide.agenda({}, many, teacher_guide.ONE_DAY)
     assert "not measured yet, 1.5 min budget assumed" in text and "This plan runs past 17:00" in text
     assert "so this plan uses fast mode" in teacher_guide.agenda({}, many, teacher_guide.TWO_DAY)
@@ -138,7 +145,7 @@ def test_notebook_info_reads_title_after_the_badge_and_counts_exercises(tmp_path
     }
     path = tmp_path / "03_cnn.ipynb"
     path.write_text(json.dumps(notebook))
-    assert teacher_guide.notebook_info(path) == NotebookInfo("notebooks/03_cnn.ipynb", "03 · CNN", 1)
+    assert teacher_guide.notebook_info(path) == NotebookInfo("notebooks/03_cnn.ipynb", "03 · CNN", 1, 8)
 
 
 def test_the_committed_guide_is_generated_from_the_measured_timings_and_lists_every_notebook() -> None:
