@@ -176,3 +176,66 @@ def test_moons_classifier_counts_hidden_layers() -> None:
         mlp.check_moons_classifier(shallow, POINTS, CLASSES, min_accuracy=0.9)
     with pytest.raises(NotAnswered):
         mlp.check_moons_classifier(None, POINTS, CLASSES, min_accuracy=0.9)
+
+
+def clipping_class(*, clip: bool = True, apply: bool = True, report: bool = True) -> type:
+    """A Sequential subclass with a custom train_step: right, or with one of three mistakes."""
+    import keras
+    import tensorflow as tf
+
+    class Stepped(keras.Sequential):
+        clip_norm = 1.0
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+            gradients = tape.gradient(loss, self.trainable_variables)
+            if clip:
+                gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
+            if apply:
+                self.optimizer.apply(gradients, self.trainable_variables)
+            for metric in self.metrics if report else []:  # the mistake: metrics never updated
+                metric.update_state(loss) if metric.name == "loss" else metric.update_state(y, y_pred)
+            return {metric.name: metric.result() for metric in self.metrics}
+
+    return Stepped
+
+
+@pytest.fixture(scope="module")
+def moons_split():
+    from sklearn.datasets import make_moons
+
+    points, labels = make_moons(1500, noise=0.2, random_state=0)
+    points, labels = points.astype("float32"), labels.astype("float32")
+    return points[:1000], labels[:1000], points[1000:], labels[1000:]
+
+
+def test_clipping_train_step_reference_passes(moons_split) -> None:
+    assert "correct" in mlp.check_clipping_train_step(clipping_class(), *moons_split, min_accuracy=0.93)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (None, None),
+        ("ClippingSequential", "give the class itself"),
+        ("keras.Sequential", "does not override train_step"),
+        ({"clip": False}, "moved the weight by 200"),
+        ({"apply": False}, "did not move at all"),
+        ({"report": False}, "fit reported no loss"),
+    ],
+)
+def test_clipping_train_step_mistakes(moons_split, answer, message) -> None:
+    import keras
+
+    if answer is None:
+        with pytest.raises(NotAnswered):
+            mlp.check_clipping_train_step(None, *moons_split, min_accuracy=0.93)
+        return
+    wrong = keras.Sequential if answer == "keras.Sequential" else answer
+    if isinstance(answer, dict):
+        wrong = clipping_class(**answer)
+    with pytest.raises(ExerciseIncorrect, match=message):
+        mlp.check_clipping_train_step(wrong, *moons_split, min_accuracy=0.93)

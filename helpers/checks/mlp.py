@@ -198,3 +198,68 @@ def check_moons_classifier(
     )
     print(f"test accuracy {accuracy:.3f} (needed {min_accuracy:.3f})")
     return passed(exercise)
+
+
+def check_clipping_train_step(
+    answer: Any,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    min_accuracy: float,
+) -> str:
+    """Exercise 5: a ``keras.Sequential`` subclass whose ``train_step`` clips the gradients' global norm.
+
+    Judged by behaviour: one step on a batch whose gradient is 200 must move a weight by exactly
+    ``clip_norm`` (SGD, learning rate 1); then ``fit`` with the class must report a loss and train
+    the two moons to ``min_accuracy``.
+    """
+    import keras
+
+    exercise = "Exercise 5 (a custom train_step that clips gradients)"
+    require_answer(answer, exercise)
+    expect(
+        isinstance(answer, type) and issubclass(answer, keras.Sequential),
+        f"{exercise}: give the class itself (a subclass of keras.Sequential), not {type(answer).__name__}.",
+    )
+    expect(
+        answer.train_step is not keras.Sequential.train_step,
+        f"{exercise}: {answer.__name__} does not override train_step, so fit runs Keras' own step.",
+    )
+    probe = answer([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+    probe.clip_norm = 1.0
+    probe.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    history = probe.fit(np.ones((4, 1), "float32"), np.full((4, 1), 100.0, "float32"), epochs=1, verbose=0)
+    moved = float(np.abs(probe.layers[-1].kernel.numpy()).sum())
+    expect(
+        moved > 1e-6,
+        f"{exercise}: the weight did not move at all; apply the (clipped) gradients with self.optimizer.apply.",
+    )
+    expect(
+        abs(moved - 1.0) < 1e-3,
+        f"{exercise}: one SGD step (learning rate 1) on a gradient of 200 moved the weight by {moved:.4g}; with "
+        "clip_norm = 1 it should move by exactly 1. Clip with tf.clip_by_global_norm(gradients, self.clip_norm) "
+        "before applying them.",
+    )
+    expect(
+        history.history.get("loss", [0.0])[0] > 0,
+        f"{exercise}: fit reported no loss (or 0); update the metrics (the loss tracker too) and return "
+        "{m.name: m.result() for m in self.metrics}.",
+    )
+    model = answer(
+        [keras.Input((x_train.shape[1],)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.clip_norm = 1.0
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, batch_size=32, epochs=30, verbose=0)
+    logits = np.asarray(model(x_test)).reshape(-1)
+    accuracy = float(np.mean((logits > 0) == (np.asarray(y_test) == 1)))
+    expect(
+        accuracy >= min_accuracy,
+        f"{exercise}: trained with your step, the model reaches only {accuracy:.3f} test accuracy "
+        f"(at least {min_accuracy} expected); check that the loss uses y and y_pred and that the gradients "
+        "reach every weight.",
+    )
+    print(f"one clipped step moved the weight by {moved:.3f}; trained with your step: test accuracy {accuracy:.3f}")
+    return passed(exercise)
