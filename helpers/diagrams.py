@@ -7,6 +7,7 @@ GitHub, Colab).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -63,3 +64,15 @@ def arrow(
     if text:
         middle = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
         axes.text(middle[0] + 0.08, middle[1] + 0.08, text, fontsize=7.5, color="#444444")
+
+
+def chain_figure(stages: Sequence[tuple[str, str]], title: str, *, width: float = 1.9) -> Figure:
+    """A left-to-right chain of boxes ``(text, kind)`` (``kind``: a key of :data:`COLORS`): a pipeline, a model."""
+    spacing = width + 0.35
+    figure, axes = canvas(spacing * len(stages) + 0.3, 1.6, title)
+    for number, (text, kind) in enumerate(stages):
+        x = 0.15 + width / 2 + spacing * number
+        box(axes, x, 0.75, text, kind=kind, width=width, height=0.9)
+        if number:
+            arrow(axes, (x - spacing + width / 2, 0.75), (x - width / 2, 0.75))
+    return figure

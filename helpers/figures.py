@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas
+from helpers.diagrams import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,18 +44,6 @@ def computational_graph_figure() -> Figure:
         axes.text((x0 + x1) / 2, y - 0.55, text, ha="center", fontsize=8, color=BACKWARD)
     axes.text(7.4, 0.75, "dL/dW2 = hᵀ · dL/dz,   dL/db2 = Σ dL/dz", ha="center", fontsize=8, color=BACKWARD)
     axes.text(3.0, 0.75, "dL/dW1 = xᵀ · dL/da,   dL/db1 = Σ dL/da", ha="center", fontsize=8, color=BACKWARD)
-    return figure
-
-
-def chain_figure(stages: list[tuple[str, str]], title: str, *, width: float = 1.9) -> Figure:
-    """A left-to-right chain of boxes ``(text, kind)``: how a ``Sequential`` model reads."""
-    spacing = width + 0.35
-    figure, axes = canvas(spacing * len(stages) + 0.3, 1.6, title)
-    for number, (text, kind) in enumerate(stages):
-        x = 0.15 + width / 2 + spacing * number
-        box(axes, x, 0.75, text, kind=kind, width=width, height=0.9)
-        if number:
-            arrow(axes, (x - spacing + width / 2, 0.75), (x - width / 2, 0.75))
     return figure
 
 

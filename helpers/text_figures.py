@@ -10,22 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas
+from helpers.diagrams import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
 def pipeline_figure(stages: Sequence[tuple[str, str]], title: str) -> Figure:
-    """A left-to-right chain of boxes: ``stages`` is a list of (text, kind) (kind: a key of ``diagrams.COLORS``)."""
-    spacing = 2.1
-    figure, axes = canvas(spacing * len(stages) + 0.4, 1.5, title)
-    for number, (text, kind) in enumerate(stages):
-        x = 1.2 + spacing * number
-        box(axes, x, 0.7, text, kind=kind, width=1.8, height=0.9)
-        if number:
-            arrow(axes, (x - spacing + 0.92, 0.7), (x - 0.92, 0.7))
-    return figure
+    """A left-to-right chain of boxes: ``stages`` is a list of (text, kind), kind a key of ``diagrams.COLORS``."""
+    return chain_figure(stages, title, width=1.8)
 
 
 def skipgram_figure() -> Figure:
