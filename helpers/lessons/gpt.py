@@ -35,6 +35,7 @@ class GptPlan:
     warmup_steps: int
     weight_decay: float
     max_training_seconds: float  # training stops here even if ``steps`` are not done
+    xla: bool  # compile the training step with XLA (pays off only for long runs)
 
 
 def gpt_plan(mode: str) -> GptPlan:
@@ -50,11 +51,12 @@ def gpt_plan(mode: str) -> GptPlan:
         batch_size=32,
         steps=by_mode(mode, fast=160, full=1900),
         evaluations=by_mode(mode, fast=2, full=10),
-        curve_characters=by_mode(mode, fast=20_000, full=None),
+        curve_characters=by_mode(mode, fast=20_000, full=50_000),
         peak_learning_rate=by_mode(mode, fast=5e-3, full=2e-3),
         warmup_steps=by_mode(mode, fast=16, full=100),
         weight_decay=0.1,
         max_training_seconds=by_mode(mode, fast=60.0, full=600.0),
+        xla=by_mode(mode, fast=False, full=True),
     )
 
 
@@ -343,10 +345,10 @@ def evaluation_windows(ids: np.ndarray, context: int) -> tuple[np.ndarray, np.nd
 class CharacterScorer:
     """Bits per character of a language model on a text, in fixed-size batches under one XLA function."""
 
-    def __init__(self, model: keras.Model, context: int, batch_size: int = 256) -> None:
+    def __init__(self, model: keras.Model, context: int, batch_size: int = 256, jit_compile: bool = True) -> None:
         self.context, self.batch_size = context, batch_size
 
-        @tf.function(jit_compile=True)
+        @tf.function(jit_compile=jit_compile)
         def summed(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
             nats = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x, training=False))
             return tf.reduce_sum(nats * w)
@@ -381,7 +383,12 @@ class TrainingLog(keras.callbacks.Callback):
     """Validation bits/char after each epoch, wall-clock seconds, samples, and a time limit."""
 
     def __init__(
-        self, validation_ids: np.ndarray, context: int, max_seconds: float, sampler=None, sample_epochs=()
+        self,
+        validation_ids: np.ndarray,
+        context: int,
+        max_seconds: float,
+        sampler=None,
+        sample_epochs=(),
     ) -> None:
         super().__init__()
         self.validation_ids, self.context, self.max_seconds = validation_ids, context, max_seconds
@@ -412,6 +419,13 @@ class TrainingLog(keras.callbacks.Callback):
         if self.training_seconds > self.max_seconds:
             self.model.stop_training = True
 
+    def tokens_per_second(self, tokens_per_step: int) -> float:
+        """Training tokens per second after the first epoch (which includes tracing and compilation)."""
+        first, last = self.rows[0], self.rows[-1]
+        if len(self.rows) == 1:
+            return last["step"] * tokens_per_step / last["seconds"]
+        return (last["step"] - first["step"]) * tokens_per_step / (last["seconds"] - first["seconds"])
+
 
 def train_language_model(
     model: keras.Model,
@@ -422,7 +436,7 @@ def train_language_model(
     sampler=None,
     sample_epochs=(),
 ) -> TrainingLog:
-    """AdamW with warm-up and cosine decay, ``fit`` on random windows, XLA-compiled steps.
+    """AdamW with warm-up and cosine decay, ``fit`` on random windows (steps compiled with XLA if ``plan.xla``).
 
     ``plan.steps`` steps in ``plan.evaluations`` epochs; the validation play is scored after each.
     """
@@ -430,7 +444,7 @@ def train_language_model(
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=plan.weight_decay, clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=True,
+        jit_compile=plan.xla,
     )
     curve_ids = validation_ids if plan.curve_characters is None else validation_ids[: plan.curve_characters]
     log = TrainingLog(curve_ids, plan.context, plan.max_training_seconds, sampler, sample_epochs)
