@@ -127,3 +127,26 @@ def test_training_lowers_the_loss_on_a_repeating_text() -> None:
     model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
     log = gpt.train_language_model(model, ids, ids[:200], plan, seed=0)
     assert len(log.rows) == 2 and log.rows[-1]["validation bits/char"] < 1.0 < np.log2(6)
+
+
+def test_training_stops_at_the_time_limit_in_the_middle_of_an_epoch() -> None:
+    import dataclasses
+
+    ids = np.array(list(range(6)) * 100, dtype=np.int32)
+    plan = dataclasses.replace(
+        gpt.gpt_plan("fast"),
+        context=8,
+        width=8,
+        layers=1,
+        heads=2,
+        steps=50,
+        evaluations=2,
+        warmup_steps=2,
+        batch_size=4,
+        max_training_seconds=0.0,
+    )
+    model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
+    samples = []
+    log = gpt.train_language_model(model, ids, ids[:100], plan, seed=0, sampler=samples.append, sample_epochs=(2,))
+    assert [row["step"] for row in log.rows] == [1], "a time limit of 0 s stops after the first step"
+    assert len(samples) == 1, "the last checkpoint's sample is written even when training stops early"

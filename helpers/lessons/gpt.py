@@ -380,7 +380,7 @@ def warmup_cosine(peak: float, warmup_steps: int, steps: int) -> keras.optimizer
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """Validation bits/char after each epoch, wall-clock seconds, samples, and a time limit."""
+    """Validation bits/char after each epoch, wall-clock seconds, samples, and a time limit checked every step."""
 
     def __init__(
         self,
@@ -397,9 +397,15 @@ class TrainingLog(keras.callbacks.Callback):
         self.rows: list[dict] = []
         self.samples: dict[int, str] = {}
         self.training_seconds = 0.0
+        self.steps_done = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.steps_done += 1
+        if self.training_seconds + time.perf_counter() - self.started > self.max_seconds:
+            self.model.stop_training = True  # the time limit: stop now, in the middle of an epoch if need be
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.training_seconds += time.perf_counter() - self.started  # evaluation and samples not counted
@@ -408,16 +414,14 @@ class TrainingLog(keras.callbacks.Callback):
         validation = self.scorer(self.validation_ids)
         self.rows.append(
             {
-                "step": (epoch + 1) * self.params["steps"],
+                "step": self.steps_done,
                 "train bits/char": float(logs["loss"]) / math.log(2),
                 "validation bits/char": validation,
                 "seconds": self.training_seconds,
             }
         )
-        if self.sampler is not None and epoch + 1 in self.sample_epochs:
-            self.samples[(epoch + 1) * self.params["steps"]] = self.sampler(self.model)
-        if self.training_seconds > self.max_seconds:
-            self.model.stop_training = True
+        if self.sampler is not None and (epoch + 1 in self.sample_epochs or self.model.stop_training):
+            self.samples[self.steps_done] = self.sampler(self.model)
 
     def tokens_per_second(self, tokens_per_step: int) -> float:
         """Training tokens per second after the first epoch (which includes tracing and compilation)."""
