@@ -127,8 +127,8 @@ def test_a_learners_edit_of_a_lesson_cell_takes_effect(monkeypatch: pytest.Monke
     }
     summary = next(text for first_line, text in outputs.items() if first_line.startswith('print(mnist_recipe("cnn"'))
     assert "learner_extra" in summary, "the CNN summary should show the layer the learner added"
-    checks = next(text for first_line, text in outputs.items() if first_line.startswith("assert x_train.shape"))
-    assert "All checks passed" in checks
+    checks = next((text for text in outputs.values() if "All checks passed" in text), "")
+    assert "All checks passed" in checks, "the edited notebook should still reach its checks and pass them"
     import keras
 
     saved = keras.models.load_model(artifacts / "models" / "mnist_cnn.keras")
