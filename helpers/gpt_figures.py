@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas
+from helpers.diagrams import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -93,7 +93,6 @@ def transformer_block_figure() -> Figure:
 
 def gpt_figure(layers: int = 4) -> Figure:
     """The GPT: token embedding + position embedding, ``layers`` blocks, LayerNorm, linear head."""
-    figure, axes = canvas(10.0, 2.2, f"GPT: embeddings, {layers} transformer blocks, head")
     stages = [
         ("character ids\n(T)", "data"),
         ("token emb. +\nposition emb.", "layer"),
@@ -101,29 +100,18 @@ def gpt_figure(layers: int = 4) -> Figure:
         ("LayerNorm", "op"),
         ("Dense → logits\n(T, vocabulary)", "layer"),
     ]
-    for number, (text, kind) in enumerate(stages):
-        x = 1.0 + 2.0 * number
-        box(axes, x, 1.0, text, kind=kind, width=1.7, height=0.9)
-        if number:
-            arrow(axes, (x - 2.0 + 0.87, 1.0), (x - 0.87, 1.0))
-    return figure
+    return chain_figure(stages, f"GPT: embeddings, {layers} transformer blocks, head", width=1.7)
 
 
 def lstm_lm_figure() -> Figure:
     """The LSTM character language model: embedding, one LSTM, a linear head at every step."""
-    figure, axes = canvas(8.0, 2.2, "LSTM character language model")
     stages = [
         ("character ids", "data"),
         ("Embedding", "layer"),
         ("LSTM\n(every step)", "layer"),
         ("Dense → logits", "layer"),
     ]
-    for number, (text, kind) in enumerate(stages):
-        x = 1.0 + 2.0 * number
-        box(axes, x, 1.0, text, kind=kind, width=1.7, height=0.8)
-        if number:
-            arrow(axes, (x - 2.0 + 0.87, 1.0), (x - 0.87, 1.0))
-    return figure
+    return chain_figure(stages, "LSTM character language model", width=1.7)
 
 
 def kv_cache_figure() -> Figure:
