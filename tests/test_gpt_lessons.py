@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -150,3 +151,47 @@ def test_training_stops_at_the_time_limit_in_the_middle_of_an_epoch() -> None:
     log = gpt.train_language_model(model, ids, ids[:100], plan, seed=0, sampler=samples.append, sample_epochs=(2,))
     assert [row["step"] for row in log.rows] == [1], "a time limit of 0 s stops after the first step"
     assert len(samples) == 1, "the last checkpoint's sample is written even when training stops early"
+
+
+def test_warmup_cosine_rises_then_decays_to_a_tenth() -> None:
+    rates = [gpt.warmup_cosine(step, 1.0, 10, 110) for step in range(120)]
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0), "linear warm-up to the peak"
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False)), "decays monotonically after warm-up"
+    assert rates[60] == pytest.approx(0.55) and rates[110] == pytest.approx(0.1) and rates[119] == pytest.approx(0.1)
+
+
+def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -> None:
+    import dataclasses
+    import time
+
+    class Slow(keras.callbacks.Callback):  # about 20 ms per step: 500 steps cannot fit in 2 s
+        def on_train_batch_end(self, batch, logs=None):
+            time.sleep(0.02)
+
+    ids = np.array(list(range(6)) * 100, dtype=np.int32)
+    plan = dataclasses.replace(
+        gpt.gpt_plan("fast"),
+        context=8,
+        width=8,
+        layers=1,
+        heads=2,
+        steps=500,
+        evaluations=1,
+        warmup_steps=5,
+        batch_size=4,
+        curve_characters=None,
+        max_training_seconds=2.0,
+    )
+    model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
+    log = gpt.TrainingLog(ids[:100], plan)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(plan.peak_learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    data = gpt.window_dataset(ids, plan.context, plan.batch_size, seed=0)
+    model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)  # traced here, so the budget measures steps only
+    model.fit(data, epochs=1, steps_per_epoch=plan.steps, callbacks=[Slow(), log], verbose=0)
+    assert 20 < log.steps_done < 200, f"the 2 s budget should fit roughly 100 steps, not {log.steps_done}"
+    assert log.planned_steps == log.steps_done, "training ends where the shortened schedule ends"
+    assert log.rows[-1]["learning rate"] == pytest.approx(0.1 * plan.peak_learning_rate, rel=0.15), log.rows
+    assert log.training_seconds <= plan.max_training_seconds + 0.5

@@ -368,53 +368,77 @@ class CharacterScorer:
         return total / float(weights.sum()) / math.log(2)
 
 
-def warmup_cosine(peak: float, warmup_steps: int, steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
-    """Linear warm-up from 0 to ``peak`` over ``warmup_steps``, then cosine decay to 10 % of ``peak``."""
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        warmup_target=peak,
-        warmup_steps=warmup_steps,
-        decay_steps=max(steps - warmup_steps, 1),
-        alpha=0.1,
-    )
+def warmup_cosine(step: int, peak: float, warmup_steps: int, steps: int) -> float:
+    """The learning rate of ``step`` (0, 1, ...): a linear warm-up to ``peak`` over ``warmup_steps``,
+    then a cosine decay that reaches 10 % of ``peak`` at step ``steps``."""
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    progress = min((step - warmup_steps) / max(steps - warmup_steps, 1), 1.0)
+    return peak * (0.1 + 0.45 * (1.0 + math.cos(math.pi * progress)))
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """Validation bits/char after each epoch, wall-clock seconds, samples, and a time limit checked every step."""
+    """The schedule, the time budget and the record of one training run.
+
+    Before each step it sets the learning rate (:func:`warmup_cosine`). Every ``replan_every``
+    steps it measures the speed and, if the ``steps`` planned cannot be done in ``max_seconds``,
+    shortens the schedule to the steps that can, so that the cosine decay still ends (a run cut off
+    with its learning rate still high scores worse). After each epoch it scores the validation text
+    (not counted in the budget) and draws a sample at ``sample_epochs``.
+    """
 
     def __init__(
         self,
         validation_ids: np.ndarray,
-        context: int,
-        max_seconds: float,
+        plan: GptPlan,
         sampler=None,
         sample_epochs=(),
+        replan_every: int = 20,
     ) -> None:
         super().__init__()
-        self.validation_ids, self.context, self.max_seconds = validation_ids, context, max_seconds
+        self.validation_ids, self.plan, self.replan_every = validation_ids, plan, replan_every
         self.scorer: CharacterScorer | None = None
         self.sampler, self.sample_epochs = sampler, set(sample_epochs)
         self.rows: list[dict] = []
         self.samples: dict[int, str] = {}
         self.training_seconds = 0.0
         self.steps_done = 0
+        self.planned_steps = plan.steps  # shortened when the budget cannot fit them
+
+    def elapsed(self) -> float:
+        return self.training_seconds + time.perf_counter() - self.started
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
+        self.window_start: tuple[int, float] | None = None  # (step, seconds): the speed is measured from here
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        plan = self.plan
+        rate = warmup_cosine(self.steps_done, plan.peak_learning_rate, plan.warmup_steps, self.planned_steps)
+        self.model.optimizer.learning_rate = rate
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.steps_done += 1
-        if self.training_seconds + time.perf_counter() - self.started > self.max_seconds:
-            self.model.stop_training = True  # the time limit: stop now, in the middle of an epoch if need be
+        now = self.elapsed()
+        if self.window_start is None:  # the epoch's first step (it may include compiling): not measured
+            self.window_start = (self.steps_done, now)
+        elif self.steps_done - self.window_start[0] >= self.replan_every:
+            seconds_per_step = (now - self.window_start[1]) / (self.steps_done - self.window_start[0])
+            affordable = self.steps_done + int((self.plan.max_training_seconds - now) / seconds_per_step)
+            self.planned_steps = max(min(self.planned_steps, affordable), self.steps_done + 1)
+            self.window_start = (self.steps_done, now)
+        if self.steps_done >= self.planned_steps or now > self.plan.max_training_seconds:
+            self.model.stop_training = True  # done, or out of time: stop now, in the middle of an epoch if need be
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.training_seconds += time.perf_counter() - self.started  # evaluation and samples not counted
+        self.training_seconds = self.elapsed()  # evaluation and samples not counted
         if self.scorer is None:
-            self.scorer = CharacterScorer(self.model, self.context)
+            self.scorer = CharacterScorer(self.model, self.plan.context)
         validation = self.scorer(self.validation_ids)
         self.rows.append(
             {
                 "step": self.steps_done,
+                "learning rate": float(self.model.optimizer.learning_rate),
                 "train bits/char": float(logs["loss"]) / math.log(2),
                 "validation bits/char": validation,
                 "seconds": self.training_seconds,
@@ -442,16 +466,16 @@ def train_language_model(
 ) -> TrainingLog:
     """AdamW with warm-up and cosine decay, ``fit`` on random windows (steps compiled with XLA if ``plan.xla``).
 
-    ``plan.steps`` steps in ``plan.evaluations`` epochs; the validation play is scored after each.
+    ``plan.steps`` steps in ``plan.evaluations`` epochs (fewer if ``plan.max_training_seconds`` cannot
+    fit them: see :class:`TrainingLog`); the validation play is scored after each epoch.
     """
-    schedule = warmup_cosine(plan.peak_learning_rate, plan.warmup_steps, plan.steps)
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=plan.weight_decay, clipnorm=1.0),
+        optimizer=keras.optimizers.AdamW(plan.peak_learning_rate, weight_decay=plan.weight_decay, clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile=plan.xla,
     )
     curve_ids = validation_ids if plan.curve_characters is None else validation_ids[: plan.curve_characters]
-    log = TrainingLog(curve_ids, plan.context, plan.max_training_seconds, sampler, sample_epochs)
+    log = TrainingLog(curve_ids, plan, sampler, sample_epochs)
     data = window_dataset(train_ids, plan.context, plan.batch_size, seed)
     model.fit(data, epochs=plan.evaluations, steps_per_epoch=plan.steps // plan.evaluations, callbacks=[log], verbose=0)
     return log
