@@ -90,6 +90,21 @@ def is_mistake(value: float, candidate: float, expected: float, *, rtol: float =
     )
 
 
+def call_answer(answer: Any, exercise: str, called_on: str, *args: Any) -> Any:
+    """``answer(*args)``, after checking that it is a function; any error it raises is reported in words.
+
+    ``called_on`` says what the inputs were, for the message (e.g. "a 5×5 image and a 3×3 kernel").
+    """
+    require_answer(answer, exercise)
+    expect(callable(answer), f"{exercise}: the answer should be a function, got {type(answer).__name__}.")
+    try:
+        return answer(*args)
+    except Exception as error:  # the learner's code: report any failure in words
+        raise ExerciseIncorrect(
+            f"{exercise}: calling your function on {called_on} raised {type(error).__name__}: {error}"
+        ) from error
+
+
 def passed(exercise: str) -> str:
     """Print and return the success line of ``exercise``."""
     line = f"✅ {exercise}: correct."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import keras
@@ -156,7 +157,7 @@ def test_training_stops_at_the_time_limit_in_the_middle_of_an_epoch() -> None:
 def test_warmup_cosine_rises_then_decays_to_a_tenth() -> None:
     rates = [gpt.warmup_cosine(step, 1.0, 10, 110) for step in range(120)]
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0), "linear warm-up to the peak"
-    assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False)), "decays monotonically after warm-up"
+    assert all(a >= b for a, b in itertools.pairwise(rates[9:])), "decays monotonically after warm-up"
     assert rates[60] == pytest.approx(0.55) and rates[110] == pytest.approx(0.1) and rates[119] == pytest.approx(0.1)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from helpers.exercises import (
     ExerciseIncorrect,
     as_number,
+    call_answer,
     close,
     expect,
     expect_close,
@@ -249,4 +250,47 @@ def check_accuracy_from_logits(answer: Any, logits: Any, labels: Any) -> str:
     )
     expect(0 <= value <= 1, f"{exercise}: an accuracy lies between 0 and 1, got {value:g}.")
     expect_close(value, expected, f"{exercise}: the accuracy", rtol=0, atol=1e-6)
+    return passed(exercise)
+
+
+LOGITS_CASE = (np.array([2, 0, 1]), np.array([[1.0, -0.5, 3.0], [0.2, 0.1, -1.0], [-2.0, 4.0, 0.5]]))
+EXTREME_LOGITS_CASE = (np.array([0, 2]), np.array([[1000.0, 0.0, -1000.0], [1000.0, 0.0, -1000.0]]))
+
+
+def cross_entropy_from_logits(labels: np.ndarray, logits: np.ndarray) -> float:
+    """Mean of logsumexp(z) - z_y, in float64 (the exact loss, whatever the logits' size)."""
+    z = np.asarray(logits, dtype=np.float64)
+    top = z.max(axis=1, keepdims=True)
+    log_sum_exp = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return float(np.mean(log_sum_exp - z[np.arange(len(labels)), labels]))
+
+
+def check_stable_cross_entropy(answer: Any) -> str:
+    """Exercise 5: ``loss(labels, logits)``, the sparse cross-entropy computed from logits, stable for any logits."""
+    exercise = "Exercise 5 (cross-entropy from logits)"
+    labels, logits = LOGITS_CASE
+    result = call_answer(answer, exercise, "3 labels and a (3, 3) logit matrix", labels, logits)
+    value = as_number(result, exercise, "the loss")
+    expected = cross_entropy_from_logits(labels, logits)
+    expect(
+        not np.isclose(value, -expected, rtol=1e-4),
+        f"{exercise}: the sign is flipped: the loss is log(sum(exp(z))) - z_true, which is never negative.",
+    )
+    expect_close(value, expected, f"{exercise}: the loss on ordinary logits", rtol=1e-4)
+    labels, logits = EXTREME_LOGITS_CASE
+    with np.errstate(all="ignore"):
+        extreme = np.asarray(call_answer(answer, exercise, "logits of ±1000", labels, logits), dtype=np.float64)
+    expect(
+        extreme.size == 1 and bool(np.isfinite(extreme)),
+        f"{exercise}: with logits of ±1000 your loss is {extreme}: exp(1000) overflows. Subtract each row's "
+        "largest logit before exponentiating (log-sum-exp): the loss does not change, the overflow goes away.",
+    )
+    extreme_expected = cross_entropy_from_logits(labels, logits)  # (0 + 2000) / 2
+    expect(
+        not np.isclose(float(extreme), -np.log(CLIP_EPSILON) / 2, rtol=1e-2),
+        f"{exercise}: your loss is capped: probabilities were clipped at {CLIP_EPSILON:g}, which limits the loss "
+        f"of a sample to {-np.log(CLIP_EPSILON):.1f}. From logits the loss is exact: logsumexp(z) - z_true, "
+        f"here {extreme_expected:g} on average.",
+    )
+    expect_close(float(extreme), extreme_expected, f"{exercise}: the loss on logits of ±1000", rtol=1e-4)
     return passed(exercise)

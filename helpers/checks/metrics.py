@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises import expect, expect_close, passed, require_answer
+from helpers.exercises import call_answer, expect, expect_close, passed, require_answer
 
 # The confusion matrices the exercises give, rows true class, columns predicted class.
 F1_EXERCISE_CONFUSION = np.array([[84, 2], [10, 4]])
@@ -141,4 +141,45 @@ def check_threshold_for_precision(answer: Any, y_val: Any, scores_val: Any, min_
         f"{exercise}: the precision goal holds at {threshold:.4g}, but a lower threshold keeps it too and finds "
         f"more positives (recall {best.recall:.3f} instead of {recall:.3f}); lower the threshold.",
     )
+    return passed(exercise)
+
+
+def pairwise_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The share of (positive, negative) pairs in which the positive scores higher; ties count one half."""
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    higher = (positives[:, None] > negatives[None, :]).mean()
+    tied = (positives[:, None] == negatives[None, :]).mean()
+    return float(higher + 0.5 * tied)
+
+
+AUC_CASES = (  # (labels, scores): with ties, separable, reversed, random
+    (np.array([1, 0, 1, 0, 1, 0, 0]), np.array([0.9, 0.9, 0.5, 0.5, 0.5, 0.1, 0.7])),
+    (np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.4])),
+    (np.array([1, 1, 0, 0]), np.array([0.1, 0.2, 0.3, 0.4])),
+)
+
+
+def check_auc(answer: Any) -> str:
+    """Exercise 5: ``auc(labels, scores)`` by hand, the ROC AUC as a share of correctly ordered pairs."""
+    exercise = "Exercise 5 (the ROC AUC by hand)"
+    rng = np.random.default_rng(55)
+    random_labels = rng.integers(0, 2, 60)
+    random_scores = np.round(rng.random(60) + 0.3 * random_labels, 1)  # rounded: many ties
+    for labels, scores in (*AUC_CASES, (random_labels, random_scores)):
+        case = f"{len(labels)} labels and scores"
+        value = _number(call_answer(answer, exercise, case, labels, scores), exercise)
+        expected = pairwise_auc(labels, scores)
+        positives, negatives = scores[labels == 1], scores[labels == 0]
+        strict = float((positives[:, None] > negatives[None, :]).mean())
+        ties_win = float((positives[:, None] >= negatives[None, :]).mean())
+        expect(
+            not (np.isclose(value, 1 - expected) and not np.isclose(expected, 0.5)),
+            f"{exercise}: your AUC is 1 minus the right one: count the pairs where the POSITIVE scores higher.",
+        )
+        expect(
+            np.isclose(value, expected) or not (np.isclose(value, strict) or np.isclose(value, ties_win)),
+            f"{exercise}: ties are not handled: a (positive, negative) pair with equal scores counts one half "
+            f"(your value {value:.4f}, expected {expected:.4f}).",
+        )
+        expect_close(value, expected, f"{exercise}: the AUC of {case}", rtol=1e-6, atol=1e-9)
     return passed(exercise)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises import expect, passed, require_answer
+from helpers.exercises import call_answer, expect, expect_close, passed, require_answer
 
 DENSE_INPUTS = 784
 DENSE_UNITS = 128
@@ -169,4 +169,49 @@ def check_confident_mistakes(answer: Any, probabilities: np.ndarray, labels: np.
         value == expected,
         f"{exercise}: {value} is not right; predicted digit = argmax, confidence = max of the probabilities.",
     )
+    return passed(exercise)
+
+
+CONV_CASES = (  # (image height, width, kernel size, stride, padding)
+    (6, 6, 3, 1, "valid"),
+    (7, 7, 3, 2, "valid"),
+    (6, 6, 3, 1, "same"),
+    (6, 6, 3, 2, "same"),
+    (7, 5, 2, 2, "same"),
+)
+
+
+def keras_conv(image: np.ndarray, kernel: np.ndarray, stride: int, padding: str) -> np.ndarray:
+    """What ``Conv2D`` (one filter, no bias) computes on one single-channel image, via ``tf.nn.conv2d``."""
+    import tensorflow as tf
+
+    result = tf.nn.conv2d(
+        image[None, :, :, None].astype(np.float32), kernel[:, :, None, None].astype(np.float32), stride, padding.upper()
+    )
+    return result.numpy()[0, :, :, 0]
+
+
+def check_conv2d(answer: Any) -> str:
+    """Exercise 5: ``conv2d(image, kernel, stride, padding)`` in NumPy, the same numbers as Keras' ``Conv2D``."""
+    exercise = "Exercise 5 (a convolution by hand)"
+    rng = np.random.default_rng(5)
+    for height, width, size, stride, padding in CONV_CASES:
+        image = rng.integers(-3, 4, (height, width)).astype(np.float64)
+        kernel = rng.integers(-2, 3, (size, size)).astype(np.float64)
+        case = f"a {height}×{width} image, a {size}×{size} kernel, stride {stride}, padding {padding!r}"
+        result = np.asarray(call_answer(answer, exercise, case, image, kernel, stride, padding), dtype=np.float64)
+        expected = keras_conv(image, kernel, stride, padding)
+        expect(
+            result.shape == expected.shape,
+            f"{exercise}: for {case} the output should be {expected.shape[0]}×{expected.shape[1]}, yours is "
+            f"{'×'.join(map(str, result.shape))}. 'valid': floor((n - k) / s) + 1 positions per axis; 'same': "
+            "ceil(n / s), padding with zeros (the extra zero, if the padding is odd, goes at the bottom and right).",
+        )
+        flipped = keras_conv(image, kernel[::-1, ::-1], stride, padding)
+        expect(
+            not (np.allclose(result, flipped) and not np.allclose(flipped, expected)),
+            f"{exercise}: you flipped the kernel (the mathematicians' convolution). Keras' Conv2D does not: it slides "
+            "the kernel as it is and takes the sum of products (a cross-correlation).",
+        )
+        expect_close(result, expected, f"{exercise}: the output for {case}", rtol=1e-6, atol=1e-6)
     return passed(exercise)
