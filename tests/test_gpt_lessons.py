@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -110,43 +111,22 @@ def test_lstm_units_match_a_parameter_budget_and_the_model_round_trips(tmp_path:
     assert isinstance(reloaded, gpt.GPT) and np.allclose(reloaded(ids).numpy(), before, atol=1e-6)
 
 
-def test_training_lowers_the_loss_on_a_repeating_text() -> None:
-    import dataclasses
+def tiny_plan(**changes) -> gpt.GptPlan:
+    """Notebook 08's fast plan shrunk to a 1-block GPT on an 8-character context, with ``changes``."""
+    return dataclasses.replace(gpt.gpt_plan("fast"), **{"context": 8, "width": 8, "layers": 1, "heads": 2, **changes})
 
+
+def test_training_lowers_the_loss_on_a_repeating_text() -> None:
     ids = np.array(list(range(6)) * 300, dtype=np.int32)
-    plan = dataclasses.replace(
-        gpt.gpt_plan("fast"),
-        context=8,
-        width=16,
-        layers=1,
-        heads=2,
-        steps=40,
-        evaluations=2,
-        warmup_steps=4,
-        curve_characters=None,
-        batch_size=8,
-    )
+    plan = tiny_plan(width=16, steps=40, evaluations=2, warmup_steps=4, curve_characters=None, batch_size=8)
     model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
     log = gpt.train_language_model(model, ids, ids[:200], plan, seed=0)
     assert len(log.rows) == 2 and log.rows[-1]["validation bits/char"] < 1.0 < np.log2(6)
 
 
 def test_training_stops_at_the_time_limit_in_the_middle_of_an_epoch() -> None:
-    import dataclasses
-
     ids = np.array(list(range(6)) * 100, dtype=np.int32)
-    plan = dataclasses.replace(
-        gpt.gpt_plan("fast"),
-        context=8,
-        width=8,
-        layers=1,
-        heads=2,
-        steps=50,
-        evaluations=2,
-        warmup_steps=2,
-        batch_size=4,
-        max_training_seconds=0.0,
-    )
+    plan = tiny_plan(steps=50, evaluations=2, warmup_steps=2, batch_size=4, max_training_seconds=0.0)
     model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
     samples = []
     log = gpt.train_language_model(model, ids, ids[:100], plan, seed=0, sampler=samples.append, sample_epochs=(2,))
@@ -162,7 +142,6 @@ def test_warmup_cosine_rises_then_decays_to_a_tenth() -> None:
 
 
 def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -> None:
-    import dataclasses
     import time
 
     class Slow(keras.callbacks.Callback):  # about 20 ms per step: 500 steps cannot fit in 2 s
@@ -170,18 +149,8 @@ def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -
             time.sleep(0.02)
 
     ids = np.array(list(range(6)) * 100, dtype=np.int32)
-    plan = dataclasses.replace(
-        gpt.gpt_plan("fast"),
-        context=8,
-        width=8,
-        layers=1,
-        heads=2,
-        steps=500,
-        evaluations=1,
-        warmup_steps=5,
-        batch_size=4,
-        curve_characters=None,
-        max_training_seconds=2.0,
+    plan = tiny_plan(
+        steps=500, evaluations=1, warmup_steps=5, batch_size=4, curve_characters=None, max_training_seconds=2.0
     )
     model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
     log = gpt.TrainingLog(ids[:100], plan)
