@@ -1,4 +1,4 @@
-"""Plots of notebook 04's transfer experiment: the comparison at one label count, and the label-efficiency curve."""
+"""Plots of transfer experiments: 04's comparison at one label count, label-efficiency curves (04, 09)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,14 @@ def plot_comparison(table: pd.DataFrame, *, title: str = "") -> Figure:
     return figure
 
 
-def plot_label_efficiency(curve: pd.DataFrame, *, title: str = "") -> Figure:
-    """Test accuracy against labelled images per class (log scale), one line per method (``curve``'s columns)."""
+def plot_label_efficiency(
+    curve: pd.DataFrame,
+    *,
+    title: str = "",
+    xlabel: str = "labelled images per class (target task)",
+    ylabel: str = "test accuracy on digits 5-9",
+) -> Figure:
+    """Test accuracy against labelled examples per class (log scale), one line per method (``curve``'s columns)."""
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 3.5))
@@ -40,8 +46,8 @@ def plot_label_efficiency(curve: pd.DataFrame, *, title: str = "") -> Figure:
         axis.plot(curve.index, curve[method], marker="o", label=method)
     axis.set_xscale("log")
     axis.set_xticks(list(curve.index), [str(labels) for labels in curve.index])
-    axis.set_xlabel("labelled images per class (target task)")
-    axis.set_ylabel("test accuracy on digits 5-9")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
     axis.grid(alpha=0.3)
     axis.legend()
     axis.set_title(title)

@@ -83,6 +83,48 @@ def mean_pool(vectors, mask):
     return (vectors * mask).sum(axis=1) / mask.sum(axis=1)
 
 
+def whole_words(tokens, rate, rng):
+    chosen = np.zeros(len(tokens), dtype=bool)
+    word_chosen = False
+    for position, token in enumerate(tokens):
+        if token in ("[CLS]", "[SEP]", "[PAD]"):
+            continue
+        if not token.startswith("##"):
+            word_chosen = rng.random() < rate
+        chosen[position] = word_chosen
+    return chosen
+
+
+def pieces_then_words(tokens, rate, rng):
+    """Chooses pieces, then extends each choice to its word: long words are chosen too often."""
+    chosen = (rng.random(len(tokens)) < rate) & np.array([t not in ("[CLS]", "[SEP]", "[PAD]") for t in tokens])
+    for position in range(len(tokens) - 1, 0, -1):
+        if tokens[position].startswith("##"):
+            chosen[position - 1] |= chosen[position]
+    for position in range(1, len(tokens)):
+        if tokens[position].startswith("##"):
+            chosen[position] = chosen[position - 1]
+    return chosen
+
+
+def test_whole_word_masking_check() -> None:
+    assert "correct" in encoders.check_whole_word_masking(whole_words)
+    with pytest.raises(ExerciseIncorrect, match="several pieces"):
+        encoders.check_whole_word_masking(pieces_then_words)
+    with pytest.raises(ExerciseIncorrect, match="chosen together"):
+        encoders.check_whole_word_masking(
+            lambda tokens, rate, rng: whole_words([t.lstrip("#") for t in tokens], rate, rng)
+        )
+    with pytest.raises(ExerciseIncorrect, match="never be chosen"):
+        encoders.check_whole_word_masking(lambda tokens, rate, rng: rng.random(len(tokens)) < rate)
+    with pytest.raises(ExerciseIncorrect, match="same tokens"):
+        encoders.check_whole_word_masking(lambda tokens, rate, rng: whole_words(tokens, rate, np.random.default_rng(0)))
+    with pytest.raises(ExerciseIncorrect, match="about 15%"):
+        encoders.check_whole_word_masking(lambda tokens, rate, rng: whole_words(tokens, 2 * rate, rng))
+    with pytest.raises(ExerciseIncorrect, match="one boolean per token"):
+        encoders.check_whole_word_masking(lambda tokens, rate, rng: whole_words(tokens, rate, rng)[1:])
+
+
 def test_mean_pooling_check() -> None:
     assert "correct" in encoders.check_mean_pooling(mean_pool)
     with pytest.raises(ExerciseIncorrect, match="padding included"):
@@ -118,9 +160,15 @@ def test_figures_draw_the_encoder_and_the_chatbot() -> None:
 
     from helpers import encoder_figures
 
-    for figure in (encoder_figures.sentence_encoder_figure(6), encoder_figures.retrieval_chatbot_figure()):
+    figures = (
+        encoder_figures.masked_language_model_figure(2),
+        encoder_figures.sentence_encoder_figure(6),
+        encoder_figures.retrieval_chatbot_figure(),
+    )
+    for figure in figures:
         texts = [text.get_text() for text in figure.axes[0].texts]
         assert len(texts) >= 5 and figure.axes[0].get_title(), texts
         plt.close(figure)
+    assert "2 encoder blocks" in " ".join(t.get_text() for t in figures[0].axes[0].texts)
     assert "6 × block" in " ".join(t.get_text() for t in encoder_figures.sentence_encoder_figure(6).axes[0].texts)
     plt.close("all")

@@ -1,4 +1,5 @@
-"""Exercise checks of notebook 09 (pretrained encoders): mean pooling with a padding mask, cosine top-k."""
+"""Exercise checks of notebook 09 (pretrained encoders): whole-word masking, mean pooling with a padding mask,
+cosine top-k."""
 
 from __future__ import annotations
 
@@ -7,6 +8,79 @@ from typing import Any
 import numpy as np
 
 from helpers.exercises import ExerciseIncorrect, call_answer, expect, expect_close, passed
+
+MASKING_STORY = (  # WordPiece pieces of a short story, separated by spaces: three words are cut in pieces
+    "[CLS] oil prices rose sharp ##ly after opec ministers agreed to cut out ##put , traders said [SEP] "
+    "the un ##ex ##pected move sent brent crude to a four - month high [SEP] [PAD] [PAD] [PAD]"
+)
+MASKING_TOKENS = MASKING_STORY.split()
+SPECIAL = {"[CLS]", "[SEP]", "[PAD]"}
+MASKING_CALLS = 3000  # enough calls that a rate off by 0.03 is about 9 standard errors away
+
+
+def words_of(tokens: list[str]) -> list[list[int]]:
+    """The positions of each word: a piece not starting with ## and the ## pieces after it; no special tokens."""
+    words: list[list[int]] = []
+    for position, token in enumerate(tokens):
+        if token in SPECIAL:
+            continue
+        if token.startswith("##") and words and words[-1][-1] == position - 1:
+            words[-1].append(position)
+        else:
+            words.append([position])
+    return words
+
+
+def check_whole_word_masking(answer: Any) -> str:
+    """Exercise 1: ``choose(tokens, rate, rng)``: a boolean per token, whole words chosen with probability ``rate``."""
+    exercise = "Exercise 1 (whole-word masking)"
+    tokens, rate = list(MASKING_TOKENS), 0.15
+    rng = np.random.default_rng(11)
+    called_on = f"the {len(tokens)} tokens of a story, rate 0.15 and a NumPy Generator"
+    draws = []
+    for _ in range(MASKING_CALLS):
+        result = call_answer(answer, exercise, called_on, tokens, rate, rng)
+        try:
+            chosen = np.asarray(result, dtype=bool)
+        except (TypeError, ValueError) as error:
+            raise ExerciseIncorrect(f"{exercise}: return an array of booleans, got {result!r}") from error
+        expect(
+            chosen.shape == (len(tokens),),
+            f"{exercise}: return one boolean per token, shape ({len(tokens)},); yours is {chosen.shape}.",
+        )
+        draws.append(chosen)
+    chosen = np.array(draws)
+    expect(
+        len({row.tobytes() for row in chosen}) > 1,
+        f"{exercise}: every call chose the same tokens: draw them "
+        "with the generator you are given (rng.random(...)), not a fixed choice or a new seed each time.",
+    )
+    special = np.array([token in SPECIAL for token in tokens])
+    expect(not chosen[:, special].any(), f"{exercise}: [CLS], [SEP] and [PAD] must never be chosen.")
+    words = words_of(tokens)
+    split = [positions for positions in words if len(positions) > 1]
+    for positions in split:
+        pieces = chosen[:, positions]
+        expect(
+            (pieces == pieces[:, :1]).all(),
+            f"{exercise}: the pieces of '{''.join(tokens[p].removeprefix('##') for p in positions)}' "
+            f"({', '.join(tokens[p] for p in positions)}) were not always chosen together: a ## piece belongs "
+            "to the word before it.",
+        )
+    word_rate = chosen[:, [positions[0] for positions in words]].mean()
+    expect(
+        abs(word_rate - rate) < 0.03,
+        f"{exercise}: {word_rate:.1%} of the words were chosen, over {MASKING_CALLS} calls; expected about "
+        f"{rate:.0%}. Choose each word (not each piece) with probability rate.",
+    )
+    long_word_rate = chosen[:, [positions[0] for positions in split]].mean()
+    expect(
+        abs(long_word_rate - rate) < 0.03,
+        f"{exercise}: words of several pieces were chosen {long_word_rate:.1%} of the time, the others "
+        f"{word_rate:.1%}: a word must have the same chance whatever its number of pieces (did you choose pieces "
+        "and then extend the choice to their words?).",
+    )
+    return passed(exercise)
 
 
 def pooling_case() -> tuple[np.ndarray, np.ndarray]:
@@ -19,8 +93,8 @@ def pooling_case() -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_mean_pooling(answer: Any) -> str:
-    """Exercise 1: ``mean_pool(token_vectors, padding_mask)``: the mean of the real tokens' vectors."""
-    exercise = "Exercise 1 (mean pooling with a padding mask)"
+    """Exercise 2: ``mean_pool(token_vectors, padding_mask)``: the mean of the real tokens' vectors."""
+    exercise = "Exercise 2 (mean pooling with a padding mask)"
     vectors, mask = pooling_case()
     result = np.asarray(call_answer(answer, exercise, "vectors (2, 5, 4) and a mask (2, 5)", vectors, mask), float)
     expect(result.shape == (2, 4), f"{exercise}: one vector per sentence, shape (2, 4); yours is {result.shape}.")
@@ -51,8 +125,8 @@ def cosine_case() -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_cosine_top_k(answer: Any) -> str:
-    """Exercise 2: ``top_k(queries, corpus, k)``: indices of the k corpus rows nearest in cosine, nearest first."""
-    exercise = "Exercise 2 (cosine top-k)"
+    """Exercise 3: ``top_k(queries, corpus, k)``: indices of the k corpus rows nearest in cosine, nearest first."""
+    exercise = "Exercise 3 (cosine top-k)"
     queries, corpus = cosine_case()
     k = 4
     result = call_answer(answer, exercise, "queries (3, 6), a corpus (20, 6) and k = 4", queries, corpus, k)
