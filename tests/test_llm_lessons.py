@@ -1,0 +1,137 @@
+"""helpers.lessons.llm, the lesson code of notebook 10, on a tiny random Llama and a tiny BPE vocabulary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers.checks import llm as llm_checks
+from helpers.exercises import ExerciseIncorrect
+from helpers.lessons import llm
+from helpers.lessons.gpt import make_picker
+
+TINY = llm.LlamaConfig(
+    vocabulary_size=50, layers=2, width=24, mlp_width=40, heads=6, kv_heads=2, rope_base=10_000.0, norm_epsilon=1e-5
+)
+
+
+def tiny_llama(seed: int = 0) -> llm.Llama:
+    tf.random.set_seed(seed)
+    model = llm.Llama(TINY)
+    model(np.zeros((1, 1), dtype=np.int32))
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_variables:  # large random weights: logits far apart, no ties
+        variable.assign(rng.normal(size=variable.shape) * 0.5)
+    return model
+
+
+def test_unpermute_undoes_the_gguf_converters_row_order() -> None:
+    heads, head_width, columns = 3, 8, 5
+    original = np.arange(heads * head_width * columns, dtype=np.float32).reshape(heads * head_width, columns)
+    # convert_hf_to_gguf.py's permute: reshape(heads, 2, head_width // 2, ...).swapaxes(1, 2)
+    permuted = original.reshape(heads, 2, head_width // 2, columns).swapaxes(1, 2).reshape(original.shape)
+    assert np.array_equal(llm.unpermute_rows(permuted, heads), original)
+
+
+def test_rms_norm_and_parameter_count() -> None:
+    norm = llm.RMSNorm(1e-6)
+    x = np.array([[3.0, -4.0, 0.0, 0.0]], dtype=np.float32)
+    assert np.allclose(norm(x).numpy(), x / np.sqrt(25 / 4))
+    assert tiny_llama().count_params() == llm.llama_parameter_count(TINY)
+
+
+def test_rotary_dot_products_depend_on_the_distance_only() -> None:
+    rng = np.random.default_rng(1)
+    q, k = (tf.constant(rng.normal(size=(1, 1, 1, 16)), tf.float32) for _ in range(2))
+    products = []
+    for start in (0, 7, 30):
+        cos, sin = llm.rotary_angles(tf.constant([start, start + 4]), 16, 10_000.0)
+        rotated_q = llm.apply_rotary(q, cos[1:], sin[1:])
+        rotated_k = llm.apply_rotary(k, cos[:1], sin[:1])
+        products.append(float(tf.reduce_sum(rotated_q * rotated_k)))
+        assert np.isclose(float(tf.norm(rotated_q)), float(tf.norm(q)), rtol=1e-5)
+    assert np.allclose(products, products[0], rtol=1e-4)
+
+
+def test_attention_is_causal_and_groups_share_key_value_heads() -> None:
+    model = tiny_llama()
+    ids = np.array([[3, 9, 4, 17, 8, 21]], dtype=np.int32)
+    changed = ids.copy()
+    changed[0, 4] = 30
+    before, after = model(ids).numpy(), model(changed).numpy()
+    assert np.allclose(before[0, :4], after[0, :4], atol=1e-5), "a token must not see the tokens after it"
+    assert not np.allclose(before[0, 4:], after[0, 4:])
+    assert model.blocks[0].attention.key.kernel.shape == (24, 8), "2 key/value heads of width 4"
+
+
+def test_cached_decoding_gives_the_uncached_tokens_and_stops() -> None:
+    model = tiny_llama(2)
+    prompt = [5, 7, 11, 13, 2 + 1]
+    uncached = list(llm.generate_uncached(model, prompt, 12, make_picker(), stop=()))
+    decoder = llm.CachedDecoder(model, max_length=80, xla=False)
+    assert list(decoder.generate(prompt, 12, make_picker(), stop=())) == uncached
+    stop = uncached[3]
+    assert list(decoder.generate(prompt, 12, make_picker(), stop=(stop,))) == uncached[: uncached.index(stop)]
+    with pytest.raises(ValueError, match="too long"):
+        list(decoder.generate([1] * 100, 3, make_picker()))
+
+
+def test_chat_prompt_is_chatml_with_a_default_system_turn() -> None:
+    text = llm.chat_prompt([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}])
+    assert text.startswith("<|im_start|>system\nYou are a helpful AI assistant")
+    assert text.endswith(
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>assistant\n"
+    )
+    own = llm.chat_prompt([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])
+    assert own.count("<|im_start|>system") == 1 and "Be brief." in own
+
+
+def test_byte_pair_tokenizer_merges_by_rank_and_keeps_special_tokens() -> None:
+    characters = llm.byte_characters()
+    assert len(set(characters.values())) == 256 and characters[ord(" ")] == "Ġ"
+    base = [characters[b] for b in range(256)]
+    tokens = [*base, "Ġt", "he", "Ġthe", "<|end|>", "1"]
+    merges = ["h e", "Ġ t", "Ġt he"]
+    tokenizer = llm.BytePairTokenizer(tokens, merges, ["<|end|>"])
+    ids = tokenizer.encode("the the<|end|>12")
+    assert [tokenizer.tokens[i] for i in ids] == ["t", "he", "Ġthe", "<|end|>", "1", "2"]
+    assert tokenizer.decode(ids) == "the the<|end|>12"
+    assert tokenizer.decode(tokenizer.encode("naïve 😀")) == "naïve 😀"
+
+
+def rms_norm(x, scale, epsilon):
+    x = np.asarray(x, dtype=float)
+    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + epsilon) * scale
+
+
+def test_rms_norm_check() -> None:
+    assert "correct" in llm_checks.check_rms_norm(rms_norm)
+    with pytest.raises(ExerciseIncorrect, match="LayerNorm"):
+        llm_checks.check_rms_norm(lambda x, s, e: rms_norm(x - x.mean(axis=-1, keepdims=True), s, e))
+    with pytest.raises(ExerciseIncorrect, match="multiply by scale"):
+        llm_checks.check_rms_norm(lambda x, s, e: rms_norm(x, 1.0, e))
+    with pytest.raises(ExerciseIncorrect, match="each row"):
+        llm_checks.check_rms_norm(lambda x, s, e: x / np.sqrt(np.mean(x**2) + e) * s)
+
+
+def test_rotary_step_check() -> None:
+    assert "correct" in llm_checks.check_rotary_step(llm_checks.rotate)
+    with pytest.raises(ExerciseIncorrect, match="wrong way"):
+        llm_checks.check_rotary_step(lambda x, p, b: llm_checks.rotate(x, -p, b))
+    with pytest.raises(ExerciseIncorrect, match="neighbouring"):
+        llm_checks.check_rotary_step(
+            lambda x, p, b: llm_checks.rotate(x.reshape(-1, 2).T.ravel(), p, b).reshape(2, -1).T.ravel()
+        )
+    with pytest.raises(ExerciseIncorrect, match="length"):
+        llm_checks.check_rotary_step(lambda x, p, b: llm_checks.rotate(x, p, b) * (1 + 0.1 * (p > 0)))
+
+
+def test_llama_figure() -> None:
+    import matplotlib.pyplot as plt
+
+    from helpers import llm_figures
+
+    figure = llm_figures.llama_block_figure(30)
+    assert "× 30 blocks" in " ".join(t.get_text() for t in figure.axes[0].texts)
+    plt.close(figure)
