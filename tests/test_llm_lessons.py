@@ -135,3 +135,19 @@ def test_llama_figure() -> None:
     figure = llm_figures.llama_block_figure(30)
     assert "× 30 blocks" in " ".join(t.get_text() for t in figure.axes[0].texts)
     plt.close(figure)
+
+
+def test_bits_per_character_counts_every_token_after_the_first_once() -> None:
+    characters = llm.byte_characters()
+    tokens = [characters[b] for b in range(256)]  # one token per byte, no merges
+    config = llm.LlamaConfig(**{**TINY.__dict__, "vocabulary_size": 256})
+    tf.random.set_seed(3)
+    model = llm.Llama(config)
+    tokenizer = llm.BytePairTokenizer(tokens, [], [])
+    text = "to be, or not to be"
+    ids = tokenizer.encode(text)
+    log_probabilities = tf.nn.log_softmax(model(np.array([ids], dtype=np.int32))[0]).numpy()
+    expected = -sum(log_probabilities[i - 1, ids[i]] for i in range(1, len(ids))) / np.log(2) / (len(text) - 1)
+    assert np.isclose(llm.bits_per_character(model, tokenizer, text, step=64), expected, rtol=1e-5)
+    windowed = llm.bits_per_character(model, tokenizer, text, step=4)  # shorter contexts: a different value
+    assert np.isfinite(windowed) and windowed > 0

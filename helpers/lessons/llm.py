@@ -111,7 +111,9 @@ class BytePairTokenizer:
         self.ids = {token: i for i, token in enumerate(tokens)}
         self.ranks = {tuple(merge.split(" ")): rank for rank, merge in enumerate(merges)}
         self.special = set(special)
-        self.special_pattern = regex.compile("(" + "|".join(regex.escape(token) for token in special) + ")")
+        self.special_pattern = (
+            regex.compile("(" + "|".join(regex.escape(token) for token in special) + ")") if special else None
+        )
         self.bytes_of = {character: byte for byte, character in byte_characters().items()}
         self.cache: dict[str, list[int]] = {}
 
@@ -130,7 +132,7 @@ class BytePairTokenizer:
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
         characters = byte_characters()
-        for piece in self.special_pattern.split(text):
+        for piece in self.special_pattern.split(text) if self.special_pattern else [text]:
             if piece in self.special:
                 ids.append(self.ids[piece])
                 continue
@@ -374,3 +376,18 @@ def generate_uncached(
             return
         tokens.append(token)
         yield token
+
+
+def bits_per_character(model: Llama, tokenizer: BytePairTokenizer, text: str, step: int = 256) -> float:
+    """−log₂ P of every token of ``text`` after the first, summed, per character those tokens spell.
+
+    Windows of up to 2 × ``step`` tokens, each scoring its last ``step`` tokens."""
+    ids = tokenizer.encode(text)
+    logits_of = tf.function(lambda window: tf.nn.log_softmax(model(window)[0]))
+    nats = 0.0
+    for start in range(1, len(ids), step):
+        first = max(0, start - step)
+        log_probabilities = logits_of(tf.constant([ids[first : start + step]])).numpy()
+        scored = np.arange(start, min(start + step, len(ids)))
+        nats -= log_probabilities[scored - 1 - first, np.array(ids)[scored]].sum()
+    return nats / math.log(2) / (len(text) - len(tokenizer.decode(ids[:1])))
