@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     r8 = load_r8()
     topics = sorted(set(r8.train_labels))
-    test_pick = np.sort(np.random.default_rng(seeds[0]).permutation(len(r8.test_texts))[: plan.test_stories])
+    test_pick = lesson.random_subset(len(r8.test_texts), plan.test_stories, seeds[0])
     wordpiece_train = lesson.tokenize(r8.train_texts, story_preprocessor)
     wordpiece_test = lesson.tokenize([r8.test_texts[i] for i in test_pick], story_preprocessor)
     vocabulary = lesson.compact_vocabulary(wordpiece_train, tokenizer.get_vocabulary())
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         vocabulary.encode(wordpiece_test),
         np.array([topics.index(r8.test_labels[i]) for i in test_pick]),
     )
-    unlabelled = np.sort(np.random.default_rng(seeds[0]).permutation(len(train.texts))[: plan.unlabelled_stories])
+    unlabelled = lesson.random_subset(len(train.texts), plan.unlabelled_stories, seeds[0])
 
     seed_everything(seeds[0])
     started = time.perf_counter()

@@ -69,6 +69,11 @@ def tokenize(texts: list[str], preprocessor: keras_hub.models.BertTextClassifier
     return np.concatenate(list(batches.as_numpy_iterator()))
 
 
+def random_subset(count: int, size: int | None, seed: int) -> np.ndarray:
+    """``size`` indices drawn at random from ``range(count)`` (all of them for None), in increasing order."""
+    return np.sort(np.random.default_rng(seed).permutation(count)[:size])
+
+
 def mask_for_mlm(
     token_ids: tf.Tensor, special_ids: tf.Tensor, mask_id: int, random_ids: tuple[int, int], rate: float = 0.15
 ) -> tuple[tf.Tensor, tf.Tensor]:
