@@ -165,3 +165,32 @@ def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -
     assert log.planned_steps == log.steps_done, "training ends where the shortened schedule ends"
     assert log.rows[-1]["learning rate"] == pytest.approx(0.1 * plan.peak_learning_rate, rel=0.15), log.rows
     assert log.training_seconds <= plan.max_training_seconds + 0.5
+
+
+def test_a_slow_spell_early_on_shortens_the_schedule_only_while_it_lasts() -> None:
+    import time
+
+    class SlowAtFirst(keras.callbacks.Callback):  # 40 steps of 40 ms, then full speed
+        def on_train_batch_end(self, batch, logs=None):
+            if batch < 40:
+                time.sleep(0.04)
+
+    ids = np.array(list(range(6)) * 100, dtype=np.int32)
+    plan = tiny_plan(
+        steps=400, evaluations=1, warmup_steps=5, batch_size=4, curve_characters=None, max_training_seconds=3.0
+    )
+    model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
+    log = gpt.TrainingLog(ids[:100], plan)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(plan.peak_learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    data = gpt.window_dataset(ids, plan.context, plan.batch_size, seed=0)
+    model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)  # traced here, so the budget measures steps only
+    model.fit(data, epochs=1, steps_per_epoch=plan.steps, callbacks=[SlowAtFirst(), log], verbose=0)
+    slow_pace_steps = plan.max_training_seconds / 0.04
+    assert log.steps_done > 1.3 * slow_pace_steps, (
+        f"after the slow spell the schedule should grow back, but training stopped at step {log.steps_done} "
+        f"(the slow pace alone would allow about {slow_pace_steps:.0f})"
+    )
+    assert log.planned_steps <= plan.steps, "the schedule never grows past the plan"

@@ -381,9 +381,11 @@ class TrainingLog(keras.callbacks.Callback):
     """The schedule, the time budget and the record of one training run.
 
     Before each step it sets the learning rate (:func:`warmup_cosine`). Every ``replan_every``
-    steps it measures the speed and, if the ``steps`` planned cannot be done in ``max_seconds``,
-    shortens the schedule to the steps that can, so that the cosine decay still ends (a run cut off
-    with its learning rate still high scores worse). After each epoch it scores the validation text
+    steps it measures the speed over all the steps timed so far (each epoch's first step, which may
+    include compiling, left out) and plans the schedule to the steps that fit in
+    ``max_training_seconds``, never more than ``plan.steps``, so that the cosine decay still ends
+    (a run cut off with its learning rate still high scores worse). A slow spell early on (another
+    program busy) shortens the plan only until the speed recovers. After each epoch it scores the validation text
     (not counted in the budget) and draws a sample at ``sample_epochs``.
     """
 
@@ -404,6 +406,7 @@ class TrainingLog(keras.callbacks.Callback):
         self.training_seconds = 0.0
         self.steps_done = 0
         self.planned_steps = plan.steps  # shortened when the budget cannot fit them
+        self.timed = (0, 0.0)  # (steps, seconds) timed in the epochs already done
 
     def elapsed(self) -> float:
         return self.training_seconds + time.perf_counter() - self.started
@@ -420,18 +423,21 @@ class TrainingLog(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.steps_done += 1
         now = self.elapsed()
-        if self.window_start is None:  # the epoch's first step (it may include compiling): not measured
+        if self.window_start is None:  # the epoch's first step (it may include compiling): not timed
             self.window_start = (self.steps_done, now)
-        elif self.steps_done - self.window_start[0] >= self.replan_every:
-            seconds_per_step = (now - self.window_start[1]) / (self.steps_done - self.window_start[0])
+        elif (self.steps_done - self.window_start[0]) % self.replan_every == 0:
+            steps = self.timed[0] + self.steps_done - self.window_start[0]
+            seconds_per_step = (self.timed[1] + now - self.window_start[1]) / steps
             affordable = self.steps_done + int((self.plan.max_training_seconds - now) / seconds_per_step)
-            self.planned_steps = max(min(self.planned_steps, affordable), self.steps_done + 1)
-            self.window_start = (self.steps_done, now)
+            self.planned_steps = max(min(self.plan.steps, affordable), self.steps_done + 1)
         if self.steps_done >= self.planned_steps or now > self.plan.max_training_seconds:
             self.model.stop_training = True  # done, or out of time: stop now, in the middle of an epoch if need be
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.training_seconds = self.elapsed()  # evaluation and samples not counted
+        if self.window_start is not None:
+            step, seconds = self.window_start
+            self.timed = (self.timed[0] + self.steps_done - step, self.timed[1] + self.training_seconds - seconds)
         if self.scorer is None:
             self.scorer = CharacterScorer(self.model, self.plan.context)
         validation = self.scorer(self.validation_ids)
