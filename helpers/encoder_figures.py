@@ -16,8 +16,16 @@ def masked_language_model_figure(layers: int = 2) -> Figure:
     for i, (x, token) in enumerate(zip(xs, tokens, strict=True)):
         box(axes, x, 0.45, token, kind="masked" if i in targets else "data", width=1.0, height=0.5)
         arrow(axes, (x, 0.72), (x, 1.25))
-    box(axes, 4.8, 1.75, f"token + position embeddings, then {layers} encoder blocks:\nattention over every real "
-        "token (padding mask, no causal mask) + MLP", kind="layer", width=9.0, height=0.9)
+    box(
+        axes,
+        4.8,
+        1.75,
+        f"token + position embeddings, then {layers} encoder blocks:\nattention over every real "
+        "token (padding mask, no causal mask) + MLP",
+        kind="layer",
+        width=9.0,
+        height=0.9,
+    )
     for position, target in targets.items():
         arrow(axes, (xs[position], 2.22), (xs[position], 2.7))
         box(axes, xs[position], 3.05, "MLM head:\nDense+GELU, norm,\n× embeddingsᵀ", kind="op", width=1.5, height=0.65)

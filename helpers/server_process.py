@@ -1,6 +1,6 @@
 """Run a web server in a background process: start it on a free port, wait until ready, stop it.
 
-Used by notebook 06, the tests and ``benchmarks/serving.py``::
+Used by notebooks 06 and 10, the tests and ``benchmarks/serving.py``::
 
     with start_model_server({"mnist": "artifacts/deployment/models/mnist"}) as server:
         httpx.post(f"{server.url}/v1/models/mnist:predict", json={"instances": ...})
@@ -210,4 +210,23 @@ def start_model_server(
     """Start the course's model server on ``host`` (a free port unless given); return it once ready."""
     port = port or free_port(host)
     command = model_server_command(models, port=port, host=host, extra_args=extra_args)
+    return start_server(command, port=port, host=host, timeout_s=timeout_s, log_path=log_path)
+
+
+def start_llm_server(
+    name: str,
+    model_file: Path | str,
+    *,
+    port: int | None = None,
+    host: str = LOOPBACK,
+    extra_args: Sequence[str] = (),
+    timeout_s: float = DEFAULT_START_TIMEOUT_S,
+    log_path: Path | str | None = None,
+) -> ServerProcess:
+    """Start the course's LLM server (OpenAI's API, :mod:`helpers.serving.openai_app`) for the GGUF
+    ``model_file`` under ``name``, on ``host`` (a free port unless given); return it once ready
+    (loading and compiling take some seconds)."""
+    port = port or free_port(host)
+    command = [sys.executable, "-m", "helpers.serving", "--llm", f"{name}={Path(model_file).resolve()}"]
+    command += ["--host", host, "--port", str(port), "--exit-with-parent", *extra_args]
     return start_server(command, port=port, host=host, timeout_s=timeout_s, log_path=log_path)

@@ -127,6 +127,36 @@ def test_rotary_step_check() -> None:
         llm_checks.check_rotary_step(lambda x, p, b: llm_checks.rotate(x, p, b) * (1 + 0.1 * (p > 0)))
 
 
+def test_stop_rule_check() -> None:
+    from helpers.serving.openai_protocol import releasable_text
+
+    assert "correct" in llm_checks.check_stop_rule(releasable_text), "the server's own rule passes"
+
+    def cut_only(text: str, stops: list[str]) -> tuple[str, bool]:
+        found = [text.find(stop) for stop in stops if stop in text]
+        return (text[: min(found)], True) if found else (text, False)
+
+    def shortest_hold(text: str, stops: list[str]) -> tuple[str, bool]:
+        for stop in stops:
+            for size in range(1, len(stop)):
+                if text.endswith(stop[:size]):
+                    return text[:-size], False
+        return cut_only(text, stops)
+
+    def first_in_list(text: str, stops: list[str]) -> tuple[str, bool]:
+        hit = next((stop for stop in stops if stop in text), None)
+        return (text[: text.find(hit)], True) if hit else releasable_text(text, stops)
+
+    with pytest.raises(ExerciseIncorrect, match="Hold back"):
+        llm_checks.check_stop_rule(cut_only)
+    with pytest.raises(ExerciseIncorrect, match="LONGEST"):
+        llm_checks.check_stop_rule(shortest_hold)
+    with pytest.raises(ExerciseIncorrect, match="EARLIEST"):
+        llm_checks.check_stop_rule(first_in_list)
+    with pytest.raises(ExerciseIncorrect, match="return a pair"):
+        llm_checks.check_stop_rule(lambda text, stops: text)
+
+
 def test_llama_figure() -> None:
     import matplotlib.pyplot as plt
 

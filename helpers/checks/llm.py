@@ -1,4 +1,4 @@
-"""Exercise checks of notebook 10 (a small LLM): RMSNorm, one rotary step.
+"""Exercise checks of notebook 10 (a small LLM): RMSNorm, one rotary step, the stop-sequence rule.
 
 Each check runs the learner's answer on inputs of its own and compares the behaviour with what it
 must be (computed here, in plain NumPy); known mistakes get a sentence of their own.
@@ -98,4 +98,57 @@ def check_rotary_step(answer: Any) -> str:
             f"{exercise}: the dot product of a query and a key 3 positions apart should not depend on where they "
             f"are; yours gives {np.round(products, 4).tolist()}."
         )
+    return passed(exercise)
+
+
+def check_stop_rule(answer: Any) -> str:
+    """Exercise 3: ``answer(text, stops)`` = (the part of ``text`` that can be sent now, whether it ended)."""
+    exercise = "Exercise 3 (the stop-sequence rule)"
+
+    def verdict(text: str, stops: list[str]) -> tuple[str, bool]:
+        result = call_answer(answer, exercise, f"text {text!r} and stops {stops}", text, stops)
+        expect(
+            isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str),
+            f"{exercise}: return a pair (text to send, ended), e.g. ('Hello ', False); yours returned {result!r}.",
+        )
+        return result[0], bool(result[1])
+
+    cases = [
+        ("Hello world, and more", ["world"], ("Hello ", True), "the text before the stop sequence, which is not sent"),
+        ("plain text", [], ("plain text", False), "without stop sequences everything can be sent"),
+        ("plain text", ["\nHuman:"], ("plain text", False), "nothing here can grow into the stop sequence"),
+    ]
+    for text, stops, expected, why in cases:
+        got = verdict(text, stops)
+        expect(got == expected, f"{exercise}: for {text!r} with stops {stops} expected {expected} ({why}); got {got}.")
+    held = verdict("Bye.\nHum", ["\nHuman:"])
+    expect(
+        held != ("Bye.\nHum", False),
+        f"{exercise}: 'Bye.\\nHum' may be the start of the stop sequence '\\nHuman:': if you send it now and the "
+        "next token is 'an:', the client has already seen part of the stop sequence. Hold back the end of the "
+        "text that is the start of a stop sequence.",
+    )
+    expect(
+        held == ("Bye.", False),
+        f"{exercise}: for 'Bye.\\nHum' expected ('Bye.', False): send what cannot become '\\nHuman:'; got {held}.",
+    )
+    for text, stops in (("ab", ["bx", "abc"]), ("xaba", ["abab"])):
+        longest = verdict(text, stops)
+        expected = text[: text.index("a")]
+        expect(
+            longest == (expected, False),
+            f"{exercise}: hold back the LONGEST end of the text that starts a stop sequence: for {text!r} with "
+            f"stops {stops} expected ({expected!r}, False), got {longest}.",
+        )
+    first = verdict("one. two! three", ["!", "."])
+    expect(
+        first == ("one", True),
+        f"{exercise}: cut at the EARLIEST stop sequence in the text, whichever of the list it is: for "
+        f"'one. two! three' with ['!', '.'] expected ('one', True), got {first}.",
+    )
+    inside = verdict("Nick is here", ["k i"])
+    expect(
+        inside == ("Nic", True),
+        f"{exercise}: a stop sequence may begin inside a word; expected ('Nic', True), got {inside}.",
+    )
     return passed(exercise)

@@ -247,9 +247,7 @@ def check_clipping_train_step(
         f"{exercise}: fit reported no loss (or 0); update the metrics (the loss tracker too) and return "
         "{m.name: m.result() for m in self.metrics}.",
     )
-    model = answer(
-        [keras.Input((x_train.shape[1],)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
-    )
+    model = answer([keras.Input((x_train.shape[1],)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
     model.clip_norm = 1.0
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True))
     model.fit(x_train, y_train, batch_size=32, epochs=30, verbose=0)

@@ -146,6 +146,12 @@ class BytePairTokenizer:
         return bytes(self.bytes_of[c] for c in characters).decode("utf-8", errors="replace")
 
 
+def gguf_tokenizer(model: GgufModel) -> BytePairTokenizer:
+    """The tokenizer of a GGUF model: its tokens and merges, its control tokens (type 3) never split."""
+    special = [token for token, kind in zip(model.tokens, model.token_types, strict=True) if kind == 3]
+    return BytePairTokenizer(model.tokens, model.merges, special)
+
+
 class RMSNorm(keras.layers.Layer):
     """x / sqrt(mean(x²) + ε) × scale, over the last axis."""
 

@@ -1,9 +1,15 @@
-"""Command line of the model server: ``python -m helpers.serving --model NAME=PATH ...``.
+"""Command line of the model server: ``python -m helpers.serving --model NAME=PATH ...`` or ``--llm NAME=FILE``.
 
-Example (the notebook exports ``models/mnist/1``)::
+Examples (notebook 06 exports ``models/mnist/1``; notebook 10 runs SmolLM2 from its GGUF file)::
 
     python -m helpers.serving --model mnist=artifacts/deployment/models/mnist --port 8501
     curl -d '{"instances": [[[0, 0, ...]]]}' http://127.0.0.1:8501/v1/models/mnist:predict
+
+    python -m helpers.serving --llm SmolLM2-135M-Instruct=PATH/SmolLM2-135M-Instruct.Q4_1.gguf --port 8000
+    curl -d '{"model": "SmolLM2-135M-Instruct", "prompt": "Once upon a time"}' http://127.0.0.1:8000/v1/completions
+
+``--model`` serves exported Keras models with TensorFlow Serving's REST API (:mod:`helpers.serving.app`);
+``--llm`` serves one language model with OpenAI's API (:mod:`helpers.serving.openai_app`).
 
 It binds 127.0.0.1 (this machine only) unless ``--host`` says otherwise: in a container, where
 the outside world reaches the server through the container's network, use ``--host 0.0.0.0``.
@@ -23,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers.serving.app import DEFAULT_HOST, DEFAULT_PORT, create_app
+from helpers.serving.openai_app import LlmLimits
 from helpers.serving.protocol import Limits
 from helpers.serving.registry import ModelLoadError, ModelRegistry
 
@@ -63,6 +70,17 @@ def model_argument(text: str) -> tuple[str, Path]:
     return name, Path(path)
 
 
+def positive_seconds(text: str) -> float:
+    """A positive number of seconds, for the LLM's time limit."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
+
+
 def positive(text: str) -> int:
     """A positive whole number, for the limits."""
     if not text.isdigit() or int(text) < 1:
@@ -72,15 +90,21 @@ def positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line's options (also used by the tests to check the Kubernetes manifest's command)."""
-    defaults = Limits()
+    defaults, llm_defaults = Limits(), LlmLimits()
     parser = argparse.ArgumentParser(prog="python -m helpers.serving", description=__doc__.splitlines()[0])
-    parser.add_argument(
+    served = parser.add_mutually_exclusive_group(required=True)
+    served.add_argument(
         "--model",
         action="append",
         type=model_argument,
-        required=True,
         metavar="NAME=PATH",
         help="a model to serve: NAME and its base folder holding numbered versions (PATH/1/saved_model.pb); repeatable",
+    )
+    served.add_argument(
+        "--llm",
+        type=model_argument,
+        metavar="NAME=FILE",
+        help="a language model to serve with OpenAI's API: its NAME in requests and its GGUF FILE",
     )
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST}: this machine only)"
@@ -92,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-batch-size", type=positive, default=defaults.max_batch_size, help="most examples in one request"
     )
+    llm = parser.add_argument_group("with --llm")
+    llm.add_argument(
+        "--max-tokens", type=positive, default=llm_defaults.max_tokens, help="most new tokens in one answer"
+    )
+    llm.add_argument(
+        "--max-waiting", type=positive, default=llm_defaults.max_waiting, help="most requests waiting for the model"
+    )
+    llm.add_argument(
+        "--time-limit-s",
+        type=positive_seconds,
+        default=llm_defaults.time_limit_s,
+        help="seconds a request may take, waiting included (then it stops, or gets a 503 if still waiting)",
+    )
+    llm.add_argument("--no-xla", action="store_true", help="decode without XLA (slower; for comparison)")
     parser.add_argument(
         "--inference-in-event-loop",
         action="store_true",
@@ -121,22 +159,17 @@ def watch_parent(server: object, interval_s: float = 0.5) -> threading.Thread:
     return thread
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Load the models, then serve until interrupted (Ctrl-C or SIGTERM)."""
-    import uvicorn
-
-    arguments = build_parser().parse_args(argv)
-    configure_logging(getattr(logging, arguments.log_level.upper()))
-    logger = logging.getLogger(SERVER_LOGGER)
+def tensorflow_serving_app(arguments: argparse.Namespace, logger: logging.Logger) -> object | None:
+    """The app serving ``--model`` exports, or ``None`` (after logging why) if they cannot be loaded."""
     names = [name for name, _ in arguments.model]
     if len(set(names)) != len(names):
         logger.error("each --model NAME must be different, got %s", names)
-        return 2
+        return None
     try:
         registry = ModelRegistry(dict(arguments.model)).load()
     except ModelLoadError as error:
         logger.error("cannot serve: %s", error)
-        return 1
+        return None
     for name in registry.names():
         for version in registry.versions(name).values():
             logger.info(
@@ -151,14 +184,47 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 },
             )
+    limits = Limits(max_body_bytes=arguments.max_body_bytes, max_batch_size=arguments.max_batch_size)
+    return create_app(registry, limits, inference_in_thread=not arguments.inference_in_event_loop)
+
+
+def llm_app(arguments: argparse.Namespace, logger: logging.Logger) -> object | None:
+    """The app serving the ``--llm`` model with OpenAI's API, or ``None`` (after logging why) if it cannot load."""
+    from helpers.serving.llm_engine import GgufChatModel
+    from helpers.serving.openai_app import create_openai_app
+
+    name, path = arguments.llm
+    try:
+        model = GgufChatModel(path, name, xla=not arguments.no_xla)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        logger.error("cannot serve %s: %s", name, error)
+        return None
+    logger.info("loaded", extra={"fields": {"model": name, "path": str(path), "seconds": round(model.load_seconds, 2)}})
+    limits = LlmLimits(
+        max_body_bytes=arguments.max_body_bytes,
+        max_tokens=arguments.max_tokens,
+        max_waiting=arguments.max_waiting,
+        time_limit_s=arguments.time_limit_s,
+    )
+    return create_openai_app(model, limits)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the models, then serve until interrupted (Ctrl-C or SIGTERM)."""
+    import uvicorn
+
+    arguments = build_parser().parse_args(argv)
+    configure_logging(getattr(logging, arguments.log_level.upper()))
+    logger = logging.getLogger(SERVER_LOGGER)
+    app = llm_app(arguments, logger) if arguments.llm else tensorflow_serving_app(arguments, logger)
+    if app is None:
+        return 1
     try:
         loopback = ipaddress.ip_address(arguments.host).is_loopback
     except ValueError:
         loopback = arguments.host == "localhost"
     if not loopback:
         logger.warning("binding %s: reachable from other machines, meant for containers", arguments.host)
-    limits = Limits(max_body_bytes=arguments.max_body_bytes, max_batch_size=arguments.max_batch_size)
-    app = create_app(registry, limits, inference_in_thread=not arguments.inference_in_event_loop)
     config = uvicorn.Config(
         app,
         host=arguments.host,
@@ -170,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     server = uvicorn.Server(config)
     if arguments.exit_with_parent:
         watch_parent(server)
+    names = [arguments.llm[0]] if arguments.llm else [name for name, _ in arguments.model]
     logger.info("serving", extra={"fields": {"url": f"http://{arguments.host}:{arguments.port}", "models": names}})
     server.run()
     return 0 if server.started else 1

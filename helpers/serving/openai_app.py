@@ -1,0 +1,359 @@
+"""The course's LLM server: OpenAI's completions API in front of one local language model.
+
+Routes:
+
+* ``POST /v1/completions`` and ``POST /v1/chat/completions`` (see :mod:`helpers.serving.openai_protocol`),
+  answered whole or, with ``"stream": true``, as server-sent events ending with ``data: [DONE]``;
+* ``GET /v1/models`` and ``/v1/models/ID``: the one served model;
+* ``GET /healthz``, ``/readyz`` and ``/metrics`` (requests, tokens, time to first token, queue).
+
+One model, one generation at a time: requests wait their turn in a queue of at most
+``LlmLimits.max_waiting`` (one more is refused with a 429). Each request has ``time_limit_s`` from
+its arrival: a request still waiting then gets a 503, a generation still running then stops with
+``finish_reason: "length"`` (as at ``max_tokens``) and is counted in
+``llm_time_limited_requests_total``. Every refused request gets OpenAI's error shape.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio
+import numpy as np
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.exceptions import HTTPException
+
+from helpers.serving.app import (
+    HEALTH_PATH,
+    METRICS_PATH,
+    READY_PATH,
+    Metrics,
+    ObserveRequests,
+    json_response,
+    read_body,
+)
+from helpers.serving.openai_protocol import (
+    ApiError,
+    GenerationRequest,
+    chat_body,
+    chat_chunk,
+    completion_body,
+    completion_chunk,
+    decode_body,
+    new_id,
+    parse_chat,
+    parse_completion,
+    releasable_text,
+    server_sent_event,
+    usage_chunk,
+)
+from helpers.serving.protocol import RequestError
+
+FIRST_TOKEN_BUCKETS_S = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class TextGenerator(Protocol):
+    """What the server needs of a language model (:class:`helpers.serving.llm_engine.GgufChatModel` is one)."""
+
+    name: str
+    max_prompt_tokens: int
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: list[int]) -> str: ...
+
+    def chat_prompt(self, messages: list[dict[str, str]]) -> str: ...
+
+    def generate(self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int]) -> Iterator[int]:
+        """New token ids one by one, until the end of the model's turn or ``max_new_tokens``."""
+        ...
+
+
+@dataclass(frozen=True)
+class LlmLimits:
+    """What the LLM server accepts: request bodies, new tokens, waiting requests, seconds per request."""
+
+    max_body_bytes: int = 1024 * 1024
+    max_tokens: int = 256
+    max_waiting: int = 8
+    time_limit_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if min(self.max_body_bytes, self.max_tokens, self.max_waiting) < 1 or self.time_limit_s <= 0:
+            raise ValueError(f"limits must be positive, got {self}")
+
+
+class LlmMetrics(Metrics):
+    """The model server's request metrics, and the LLM's: tokens, time to first token, queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from prometheus_client import Counter, Gauge, Histogram
+
+        self.prompt_tokens = Counter("llm_prompt_tokens_total", "Prompt tokens read", registry=self.registry)
+        self.completion_tokens = Counter("llm_completion_tokens_total", "Tokens generated", registry=self.registry)
+        self.first_token = Histogram(
+            "llm_time_to_first_token_seconds",
+            "From a request's arrival to its first generated token",
+            buckets=FIRST_TOKEN_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.waiting = Gauge("llm_waiting_requests", "Requests waiting for the model", registry=self.registry)
+        self.time_limited = Counter(
+            "llm_time_limited_requests_total", "Generations stopped by the time limit", registry=self.registry
+        )
+
+
+def sampler(request: GenerationRequest) -> Callable[[np.ndarray], int]:
+    """Greedy at temperature 0; otherwise a sample at ``temperature`` from the ``top_p`` nucleus (08's rule)."""
+    from helpers.lessons.gpt import make_picker
+
+    if request.temperature == 0:
+        return make_picker()
+    rng = np.random.default_rng(None if request.seed is None else request.seed % 2**63)
+    return make_picker(rng, temperature=request.temperature, top_p=None if request.top_p >= 1 else request.top_p)
+
+
+class Generation:
+    """One request's generation: new text pieces as the stop rule releases them, and how it ended."""
+
+    def __init__(self, generator: TextGenerator, request: GenerationRequest, deadline: float) -> None:
+        self.generator, self.request, self.deadline = generator, request, deadline
+        prompt = request.prompt if request.messages is None else generator.chat_prompt(list(request.messages))
+        self.prompt_ids = generator.encode(prompt)
+        if len(self.prompt_ids) > generator.max_prompt_tokens:
+            raise ApiError(
+                400,
+                f"the prompt is {len(self.prompt_ids)} tokens long; this model reads at most "
+                f"{generator.max_prompt_tokens}: shorten it (or the conversation)",
+                param="messages" if request.messages is not None else "prompt",
+                code="context_length_exceeded",
+            )
+        self.ids: list[int] = []
+        self.sent = ""
+        self.finish_reason: str | None = None
+        self.time_limited = False
+        self.first_token_at: float | None = None  # time.monotonic() when the first token was ready
+        self._tokens = generator.generate(self.prompt_ids, request.max_tokens, sampler(request))
+
+    def next_piece(self) -> str | None:
+        """Generate one token (blocking: call it in a worker thread); the text it releases, ``None`` at the end."""
+        if self.finish_reason is not None:
+            return None
+        token = next(self._tokens, None)
+        if token is not None:
+            self.ids.append(token)
+            self.first_token_at = self.first_token_at or time.monotonic()
+        text, stopped = releasable_text(self.generator.decode(self.ids), self.request.stop)
+        if token is None or stopped:
+            self.finish_reason = "stop" if stopped or len(self.ids) < self.request.max_tokens else "length"
+        elif time.monotonic() > self.deadline:
+            self.finish_reason, self.time_limited = "length", True
+        if self.finish_reason is not None and not stopped:
+            text = self.generator.decode(self.ids)  # the end: nothing more is held back
+        piece, self.sent = text[len(self.sent) :], text
+        return piece
+
+
+class ModelTurn:
+    """The right to use the model, given back exactly once (by whichever of its holders ends first)."""
+
+    def __init__(self, turns: anyio.Semaphore) -> None:
+        self.turns, self.held = turns, True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.turns.release()
+
+
+class StreamingWhileHeld(StreamingResponse):
+    """A streamed answer that gives the model back when it ends, however it ends (a client gone included)."""
+
+    def __init__(self, content: AsyncIterator[bytes], turn: ModelTurn, on_end: Callable[[], None]) -> None:
+        super().__init__(content, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        self.turn, self.on_end = turn, on_end
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.turn.give_back()
+            self.on_end()
+
+
+def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None) -> FastAPI:
+    """The LLM server's FastAPI application for a loaded ``generator``."""
+    limits = limits or LlmLimits()
+    metrics = LlmMetrics()
+    turns = anyio.Semaphore(1)  # one generation at a time
+    state = {"waiting": 0, "shutting_down": False, "created": int(time.time())}
+    model_card = {"id": generator.name, "object": "model", "created": state["created"], "owned_by": "course"}
+
+    app = FastAPI(title="Course LLM server", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.metrics = metrics
+
+    def refuse(request: Request, error: ApiError) -> Response:
+        request.state.log = {**getattr(request.state, "log", {}), "error": error.message}
+        return json_response(error.body(), error.status)
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, error: ApiError) -> Response:
+        return refuse(request, error)
+
+    @app.exception_handler(RequestError)
+    async def too_large(request: Request, error: RequestError) -> Response:
+        return refuse(request, ApiError(error.status, error.message))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 404:
+            message = (
+                f"no route {request.method} {request.url.path}; routes: POST /v1/completions, "
+                f"POST /v1/chat/completions, GET /v1/models, GET {HEALTH_PATH}, {READY_PATH}, {METRICS_PATH}"
+            )
+        elif error.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(error.detail)
+        return refuse(request, ApiError(error.status_code, message))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> Response:
+        request.state.log = {"error": f"{type(error).__name__}: {error}"}
+        message = f"internal error ({type(error).__name__}); the server log has the details"
+        return json_response(ApiError(500, message).body(), 500)
+
+    @app.get(HEALTH_PATH)
+    async def health() -> Response:
+        return json_response({"status": "alive"})
+
+    @app.get(READY_PATH)
+    async def ready() -> Response:
+        return json_response({"status": "ready", "models": [generator.name]})
+
+    @app.get(METRICS_PATH)
+    async def prometheus_metrics() -> Response:
+        content, media_type = metrics.exposition()
+        return Response(content, media_type=media_type)
+
+    @app.get("/v1/models")
+    async def list_models() -> Response:
+        return json_response({"object": "list", "data": [model_card]})
+
+    @app.get("/v1/models/{model_id:path}")
+    async def get_model(model_id: str) -> Response:
+        if model_id != generator.name:
+            raise ApiError(
+                404,
+                f"the model '{model_id}' does not exist; this server serves '{generator.name}'",
+                param="model",
+                code="model_not_found",
+            )
+        return json_response(model_card)
+
+    async def wait_for_model(deadline: float) -> ModelTurn:
+        """The model's next turn, after waiting in the queue; 429 if the queue is full, 503 at the time limit."""
+        if turns.value == 0 and state["waiting"] >= limits.max_waiting:
+            raise ApiError(
+                429,
+                f"the server is busy: {state['waiting']} requests are already waiting for the model; retry later",
+                code="queue_full",
+                kind="rate_limit_error",
+            )
+        state["waiting"] += 1
+        metrics.waiting.set(state["waiting"])
+        try:
+            with anyio.move_on_after(max(deadline - time.monotonic(), 0)):
+                await turns.acquire()
+                return ModelTurn(turns)
+            raise ApiError(
+                503,
+                f"the request waited {limits.time_limit_s:g} s (the time limit) for the model; retry later",
+                code="timeout",
+            )
+        finally:
+            state["waiting"] -= 1
+            metrics.waiting.set(state["waiting"])
+
+    async def run(request: Request, chat: bool) -> Response:
+        arrived = time.monotonic()
+        deadline = arrived + limits.time_limit_s
+        payload = decode_body(await read_body(request, limits.max_body_bytes))
+        checked = (parse_chat if chat else parse_completion)(payload, generator.name, limits.max_tokens)
+        request.state.log = {"model": checked.model, "stream": checked.stream, "max_tokens": checked.max_tokens}
+        generation = Generation(generator, checked, deadline)
+        request_id, model = new_id("chatcmpl" if chat else "cmpl"), checked.model
+
+        def account() -> None:
+            metrics.prompt_tokens.inc(len(generation.prompt_ids))
+            metrics.completion_tokens.inc(len(generation.ids))
+            metrics.time_limited.inc(generation.time_limited)
+            if generation.first_token_at is not None:
+                metrics.first_token.observe(generation.first_token_at - arrived)
+            request.state.log.update(
+                prompt_tokens=len(generation.prompt_ids),
+                completion_tokens=len(generation.ids),
+                finish_reason=generation.finish_reason,
+            )
+
+        async def pieces() -> AsyncIterator[str]:
+            """The text pieces (one per token, some empty: held back), each made in a worker thread."""
+            while (piece := await anyio.to_thread.run_sync(generation.next_piece)) is not None:
+                yield piece
+
+        turn = await wait_for_model(deadline)
+        if not checked.stream:
+            try:
+                text = "".join([piece async for piece in pieces()])
+            finally:
+                turn.give_back()
+                account()
+            counts = (len(generation.prompt_ids), len(generation.ids))
+            build = chat_body if chat else completion_body
+            return json_response(build(request_id, model, text, generation.finish_reason, *counts))
+
+        async def events() -> AsyncIterator[bytes]:
+            if chat:
+                yield server_sent_event(chat_chunk(request_id, model, {"role": "assistant", "content": ""}, None))
+            try:
+                async for piece in pieces():
+                    if piece and chat:
+                        yield server_sent_event(chat_chunk(request_id, model, {"content": piece}, None))
+                    elif piece:
+                        yield server_sent_event(completion_chunk(request_id, model, piece, None))
+            except Exception as error:  # the answer has begun: the error goes in the stream
+                request.state.log["error"] = f"{type(error).__name__}: {error}"
+                message = f"internal error ({type(error).__name__}) while generating; the server log has the details"
+                yield server_sent_event(ApiError(500, message).body())
+                return
+            finish = generation.finish_reason
+            if chat:
+                yield server_sent_event(chat_chunk(request_id, model, {}, finish))
+            else:
+                yield server_sent_event(completion_chunk(request_id, model, "", finish))
+            if checked.include_usage:
+                counts = (len(generation.prompt_ids), len(generation.ids))
+                yield server_sent_event(usage_chunk(request_id, model, chat, *counts))
+            yield server_sent_event("[DONE]")
+
+        try:
+            return StreamingWhileHeld(events(), turn, account)
+        except BaseException:
+            turn.give_back()
+            raise
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await run(request, chat=False)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        return await run(request, chat=True)
+
+    app.add_middleware(ObserveRequests, metrics=metrics)
+    return app

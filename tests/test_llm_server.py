@@ -1,0 +1,329 @@
+"""The LLM server (OpenAI's API, helpers.serving.openai_app) over real HTTP, driven by the real ``openai`` client.
+
+Most tests serve a scripted model (bytes as tokens, a fixed answer, optionally slow) in a uvicorn
+thread, so that every rule is checked exactly and fast; the last ones start the real server
+process on SmolLM2-135M-Instruct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import numpy as np
+import openai
+import pytest
+import uvicorn
+
+from helpers.data import fetch
+from helpers.server_process import free_port, start_llm_server
+from helpers.serving.openai_app import LlmLimits, create_openai_app
+from helpers.serving.openai_protocol import ApiError, parse_chat, parse_completion, releasable_text
+
+ANSWER = "The capital of France is Paris. Café ☕ au lait."
+NAME = "scripted"
+
+
+class ScriptedModel:
+    """Bytes as tokens; always answers ``ANSWER`` (then ends its turn), ``seconds_per_token`` each."""
+
+    name = NAME
+    max_prompt_tokens = 200
+
+    def __init__(self, seconds_per_token: float = 0.0) -> None:
+        self.seconds_per_token = seconds_per_token
+        self.prompts: list[str] = []
+
+    def encode(self, text: str) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def decode(self, ids: list[int]) -> str:
+        return bytes(ids).decode("utf-8", errors="replace")
+
+    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
+
+    def generate(self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int]) -> Iterator[int]:
+        self.prompts.append(self.decode(prompt))
+        for token in list(ANSWER.encode("utf-8"))[:max_new_tokens]:
+            time.sleep(self.seconds_per_token)
+            yield token
+
+
+class ThreadServer:
+    """The app on a free port in a background thread (real HTTP, in this process)."""
+
+    def __init__(self, model: ScriptedModel, limits: LlmLimits | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_openai_app(model, limits), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the test server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key="not-needed", max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ThreadServer]:
+    with ThreadServer(ScriptedModel(), LlmLimits(max_tokens=100, max_body_bytes=4096)) as server:
+        yield server
+
+
+def test_the_stop_rule_holds_back_what_could_become_a_stop_sequence() -> None:
+    assert releasable_text("Hello wor", ["world"]) == ("Hello ", False), "'wor' may become 'world'"
+    assert releasable_text("Hello world, again", ["world"]) == ("Hello ", True)
+    assert releasable_text("a\nb", ["\n\n", "b"]) == ("a\n", True), "the first occurrence of any stop wins"
+    assert releasable_text("Caf\ufffd", []) == ("Caf", False), "a character still incomplete is held back"
+    assert releasable_text("no stops here", []) == ("no stops here", False)
+    assert releasable_text("end.", ["x"]) == ("end.", False)
+
+
+@pytest.mark.parametrize(
+    ("payload", "param"),
+    [
+        ({"prompt": "Hi"}, "model"),
+        ({"model": "gpt-4", "prompt": "Hi"}, "model"),
+        ({"model": NAME}, "prompt"),
+        ({"model": NAME, "prompt": ""}, "prompt"),
+        ({"model": NAME, "prompt": [1, 2, 3]}, "prompt"),
+        ({"model": NAME, "prompt": ["a", "b"]}, "prompt"),
+        ({"model": NAME, "prompt": "Hi", "max_tokens": 101}, "max_tokens"),
+        ({"model": NAME, "prompt": "Hi", "max_tokens": 0}, "max_tokens"),
+        ({"model": NAME, "prompt": "Hi", "max_tokens": "10"}, "max_tokens"),
+        ({"model": NAME, "prompt": "Hi", "max_tokens": True}, "max_tokens"),
+        ({"model": NAME, "prompt": "Hi", "temperature": "hot"}, "temperature"),
+        ({"model": NAME, "prompt": "Hi", "temperature": 2.5}, "temperature"),
+        ({"model": NAME, "prompt": "Hi", "top_p": 0}, "top_p"),
+        ({"model": NAME, "prompt": "Hi", "n": 2}, "n"),
+        ({"model": NAME, "prompt": "Hi", "stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"model": NAME, "prompt": "Hi", "stop": [""]}, "stop"),
+        ({"model": NAME, "prompt": "Hi", "stream": "yes"}, "stream"),
+        ({"model": NAME, "prompt": "Hi", "stream_options": {"include_usage": True}}, "stream_options"),
+        ({"model": NAME, "prompt": "Hi", "logprobs": 5}, "logprobs"),
+        ({"model": NAME, "prompt": "Hi", "max_token": 5}, "max_token"),
+        ({"model": NAME, "prompt": "Hi", "seed": 1.5}, "seed"),
+    ],
+)
+def test_every_bad_completion_request_names_its_fault(payload: dict[str, Any], param: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        parse_completion(payload, NAME, max_tokens=100)
+    assert refused.value.param == param, refused.value.message
+    assert 400 <= refused.value.status < 500
+
+
+@pytest.mark.parametrize(
+    ("messages", "fault"),
+    [
+        (None, "messages"),
+        ([], "messages"),
+        (["Hi"], "messages[0]"),
+        ([{"role": "robot", "content": "Hi"}], "messages[0]"),
+        ([{"role": "user"}], "messages[0]"),
+        ([{"role": "user", "content": "Hi"}, {"role": "user", "content": 3}], "messages[1]"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "messages[0]"),
+    ],
+)
+def test_every_bad_chat_request_names_its_fault(messages: Any, fault: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        parse_chat({"model": NAME, "messages": messages}, NAME, max_tokens=100)
+    assert refused.value.param == fault and refused.value.status == 400, refused.value.message
+
+
+def test_chat_content_may_come_in_text_parts() -> None:
+    parts = [{"type": "text", "text": "Hello, "}, {"type": "text", "text": "there"}]
+    parsed = parse_chat({"model": NAME, "messages": [{"role": "user", "content": parts}]}, NAME, max_tokens=100)
+    assert parsed.messages == ({"role": "user", "content": "Hello, there"},)
+    assert parsed.max_tokens == 100, "chat answers may use the server's whole budget by default"
+
+
+def test_completions_whole_and_streamed_through_the_openai_client(scripted: ThreadServer) -> None:
+    client = scripted.client()
+    whole = client.completions.create(model=NAME, prompt="Q: capital of France?\nA:", max_tokens=100)
+    assert whole.choices[0].text == ANSWER and whole.choices[0].finish_reason == "stop"
+    assert whole.usage.prompt_tokens == len(b"Q: capital of France?\nA:")
+    assert whole.usage.completion_tokens == len(ANSWER.encode())
+    short = client.completions.create(model=NAME, prompt="Q:", max_tokens=10, temperature=0.7)
+    assert short.choices[0].text == ANSWER[:10] and short.choices[0].finish_reason == "length"
+    assert client.completions.create(model=NAME, prompt="Q:").usage.completion_tokens == 16, "OpenAI's default"
+    pieces = [
+        chunk.choices[0].text
+        for chunk in client.completions.create(model=NAME, prompt="Q:", max_tokens=100, stream=True)
+    ]
+    assert "".join(pieces) == ANSWER and len(pieces) > 10, "streamed piece by piece, the same text"
+    assert not any("\ufffd" in piece for piece in pieces), "no half characters sent"
+
+
+def test_chat_streaming_with_usage_and_stop_sequences(scripted: ThreadServer) -> None:
+    client = scripted.client()
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
+    chunks = list(
+        client.chat.completions.create(
+            model=NAME, messages=messages, stream=True, stream_options={"include_usage": True}, stop=["Paris"]
+        )
+    )
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert text == "The capital of France is ", "the answer ends before the stop sequence, which is not sent"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens >= len(b"The capital of France is P")
+    whole = client.chat.completions.create(model=NAME, messages=messages, max_tokens=100)
+    assert whole.choices[0].message.content == ANSWER and whole.choices[0].message.role == "assistant"
+    assert client.models.list().data[0].id == NAME
+
+
+def test_the_openai_client_sees_openai_shaped_errors(scripted: ThreadServer) -> None:
+    client = scripted.client()
+    with pytest.raises(openai.BadRequestError) as too_many:
+        client.completions.create(model=NAME, prompt="Hi", max_tokens=1000)
+    assert too_many.value.body["param"] == "max_tokens" and "between 1 and 100" in too_many.value.body["message"]
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    assert unknown.value.body["code"] == "model_not_found" and NAME in unknown.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as long_prompt:
+        client.completions.create(model=NAME, prompt="x" * 300)
+    assert long_prompt.value.body["code"] == "context_length_exceeded"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"", 400),
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b'"a string"', 400),
+        (b"[" * 2000 + b"]" * 2000, 400),
+        (b'{"model": "scripted", "prompt": "' + b"x" * 5000 + b'"}', 413),
+        (b"\xff\xfe\x00garbage", 400),
+        (json.dumps({"model": NAME, "prompt": "Hi", "temperature": float("nan")}).encode(), 400),
+    ],
+)
+def test_hostile_bodies_get_a_json_4xx_and_the_server_goes_on(scripted: ThreadServer, body: bytes, status: int) -> None:
+    answer = httpx.post(f"{scripted.url}/v1/completions", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["message"] and error["type"] == "invalid_request_error"
+    assert httpx.get(f"{scripted.url}/healthz").status_code == 200
+
+
+def test_unknown_routes_and_methods_answer_in_the_same_shape(scripted: ThreadServer) -> None:
+    assert httpx.get(f"{scripted.url}/v1/completions").status_code == 405
+    missing = httpx.post(f"{scripted.url}/v1/engines/davinci/completions", json={})
+    assert missing.status_code == 404 and "/v1/chat/completions" in missing.json()["error"]["message"]
+    assert httpx.get(f"{scripted.url}/v1/models/{NAME}").json()["id"] == NAME
+    assert httpx.get(f"{scripted.url}/v1/models/text-davinci-002").status_code == 404
+
+
+def test_metrics_count_tokens_and_requests(scripted: ThreadServer) -> None:
+    def counter(name: str) -> float:
+        text = httpx.get(f"{scripted.url}/metrics").text
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+    before = counter("llm_completion_tokens_total")
+    scripted.client().completions.create(model=NAME, prompt="Hi", max_tokens=7)
+    assert counter("llm_completion_tokens_total") == before + 7
+    assert counter("llm_time_to_first_token_seconds_count") >= 1
+
+
+def test_requests_queue_for_the_one_model_and_a_full_queue_is_refused() -> None:
+    limits = LlmLimits(max_tokens=100, max_waiting=1, time_limit_s=30)
+    with ThreadServer(ScriptedModel(seconds_per_token=0.01), limits) as server:
+
+        async def burst() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                body = {"model": NAME, "prompt": "Hi", "max_tokens": 20}
+                first = asyncio.create_task(client.post("/v1/completions", json=body))
+                await asyncio.sleep(0.05)  # the first one has the model now
+                others = [asyncio.create_task(client.post("/v1/completions", json=body)) for _ in range(3)]
+                return [await first, *[await task for task in others]]
+
+        answers = asyncio.run(burst())
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [200, 200, 429, 429], f"one running, one waiting, the rest refused: {codes}"
+    refused = next(a for a in answers if a.status_code == 429).json()["error"]
+    assert refused["code"] == "queue_full" and "retry" in refused["message"]
+    assert all(a.json()["choices"][0]["text"] == ANSWER[:20] for a in answers if a.status_code == 200)
+
+
+def test_the_time_limit_stops_a_generation_and_refuses_a_request_left_waiting() -> None:
+    limits = LlmLimits(max_tokens=100, max_waiting=4, time_limit_s=1.0)
+    with ThreadServer(ScriptedModel(seconds_per_token=0.2), limits) as server:
+
+        async def three() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                body = {"model": NAME, "prompt": "Hi", "max_tokens": 100}
+                first = asyncio.create_task(client.post("/v1/completions", json=body))
+                await asyncio.sleep(0.05)  # the first has the model until its time is up (1 s)
+                queued = [asyncio.create_task(client.post("/v1/completions", json=body)) for _ in range(2)]
+                return [await first, *[await task for task in queued]]
+
+        cut, second, third = asyncio.run(three())
+        metrics = httpx.get(f"{server.url}/metrics").text
+    choice = cut.json()["choices"][0]
+    assert choice["finish_reason"] == "length" and 3 <= len(choice["text"]) <= 6, choice
+    # The second gets the model with its own time nearly up: one token. The third's time runs out
+    # while it waits behind the second.
+    assert second.status_code == 200 and len(second.json()["choices"][0]["text"]) == 1, second.text
+    assert third.status_code == 503 and third.json()["error"]["code"] == "timeout", third.text
+    assert "llm_time_limited_requests_total 2.0" in metrics
+
+
+def test_a_client_that_leaves_mid_stream_frees_the_model() -> None:
+    model = ScriptedModel(seconds_per_token=0.02)
+    with ThreadServer(model, LlmLimits(max_tokens=100, max_waiting=1, time_limit_s=20)) as server:
+        body = {"model": NAME, "prompt": "Hi", "max_tokens": 100, "stream": True}
+        with httpx.stream("POST", f"{server.url}/v1/completions", json=body) as events:
+            next(events.iter_lines())  # the first event, then hang up
+        started = time.monotonic()
+        answer = httpx.post(f"{server.url}/v1/completions", json={**body, "stream": False, "max_tokens": 3}, timeout=20)
+    assert answer.status_code == 200 and answer.json()["choices"][0]["text"] == ANSWER[:3]
+    assert time.monotonic() - started < 2, "the abandoned generation should stop, not run to its end"
+
+
+@pytest.fixture(scope="module")
+def smollm() -> Iterator[openai.OpenAI]:
+    model_file = fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    with start_llm_server("SmolLM2-135M-Instruct", model_file, timeout_s=300) as server:
+        yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-needed", max_retries=0, timeout=120)
+
+
+def test_the_real_model_answers_through_the_openai_client(smollm: openai.OpenAI) -> None:
+    question = [{"role": "user", "content": "What is the capital of France?"}]
+    whole = smollm.chat.completions.create(
+        model="SmolLM2-135M-Instruct", messages=question, temperature=0, max_tokens=24
+    )
+    assert "Paris" in whole.choices[0].message.content, whole
+    stream = smollm.chat.completions.create(
+        model="SmolLM2-135M-Instruct", messages=question, temperature=0, max_tokens=24, stream=True
+    )
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert streamed == whole.choices[0].message.content, "streamed and whole greedy answers should be identical"
+
+
+def test_the_articles_completion_call_runs_on_the_current_client(smollm: openai.OpenAI) -> None:
+    prompt = "The following is a conversation with an AI assistant.\nHuman: Hello, who are you?\nAI:"
+    answer = smollm.completions.create(
+        model="SmolLM2-135M-Instruct", prompt=prompt, max_tokens=12, temperature=0.7, seed=1
+    )
+    again = smollm.completions.create(
+        model="SmolLM2-135M-Instruct", prompt=prompt, max_tokens=12, temperature=0.7, seed=1
+    )
+    assert answer.choices[0].text.strip() and answer.usage.completion_tokens <= 12
+    assert again.choices[0].text == answer.choices[0].text, "the same seed samples the same answer"
