@@ -19,6 +19,7 @@ retrieval top-1 above TF-IDF's. Fast mode: every approach above 40 % (8 topics) 
 
     python benchmarks/encoders.py                     # COURSE_MODE (default full), seeds 42, 1, 2
     python benchmarks/encoders.py --fast --seeds 42   # a quick check run
+    python benchmarks/encoders.py --baselines-only    # TF-IDF on whole stories vs the encoders' first tokens
 """
 
 from __future__ import annotations
@@ -43,7 +44,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
     parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
     parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    parser.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="only TF-IDF + LR on the whole stories and on the encoders' first tokens (seconds, not an hour)",
+    )
     return parser.parse_args(argv)
+
+
+def truncated_baseline_table(
+    train_texts: list[str],
+    truncated_train: list[str],
+    labels,
+    test_texts: list[str],
+    truncated_test: list[str],
+    test_labels,
+    labels_per_class: tuple[int, ...],
+    seeds: list[int],
+) -> pd.DataFrame:
+    """TF-IDF + LR test accuracy on the whole stories and on the same stories cut to the encoders'
+    tokens, on the labelled picks of the main run (same seeds); rows (per topic, seed)."""
+    import numpy as np
+    import pandas as pd
+
+    from helpers.lessons.encoders import per_class_sample
+    from helpers.lessons.text import fit_tfidf_baseline
+
+    rows = {}
+    for seed in seeds:
+        for per_class in labels_per_class:
+            pick = per_class_sample(labels, per_class, seed)
+            row = {}
+            for name, texts, tests in (
+                ("whole stories", train_texts, test_texts),
+                ("first tokens only", truncated_train, truncated_test),
+            ):
+                baseline = fit_tfidf_baseline([texts[i] for i in pick], labels[pick], (10.0,), seed)
+                row[name] = float(np.mean(baseline.model.predict(tests) == test_labels))
+            rows[(per_class, seed)] = row
+    return pd.DataFrame(rows).T.rename_axis(["per topic", "seed"])
 
 
 def retrieval_table(backbone: keras_hub.models.BertBackbone, tokenizer: keras_hub.models.BertTokenizer) -> pd.DataFrame:
@@ -116,6 +155,28 @@ def main(argv: list[str] | None = None) -> int:
         np.array([topics.index(r8.test_labels[i]) for i in test_pick]),
     )
     unlabelled = lesson.random_subset(len(train.texts), plan.unlabelled_stories, seeds[0])
+    if args.baselines_only:
+        special = [tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")]
+
+        def cut(ids: np.ndarray) -> list[str]:
+            return [
+                str(t, "utf-8") for t in tokenizer.detokenize([[i for i in row if i not in special] for row in ids])
+            ]
+
+        table = truncated_baseline_table(
+            train.texts,
+            cut(wordpiece_train),
+            train.labels,
+            test.texts,
+            cut(wordpiece_test),
+            test.labels,
+            plan.labels_per_class,
+            seeds,
+        )
+        print(f"\nTF-IDF + LR on the whole stories and on their first {plan.sequence_length} WordPiece tokens:\n")
+        print(table.round(4).to_string())
+        print("\nmeans over the seeds:\n" + table.groupby(level=0).mean().round(4).to_string())
+        return 0
 
     seed_everything(seeds[0])
     started = time.perf_counter()

@@ -13,6 +13,9 @@ for the test, whole plays. It prints:
 * greedy generation of 256 new tokens with and without the KV cache: tokens per second, and
   whether the tokens are identical.
 
+The trained GPT is saved to ``artifacts/models/gpt_shakespeare_benchmark_MODE.keras`` (``benchmarks/llm.py``
+scores it beside SmolLM2).
+
 Targets (full mode): the GPT at least 0.15 bits/char below the best n-gram and below the LSTM on
 both held-out plays; the KV cache at least 5 times faster at 256 new tokens, with identical tokens.
 Fast mode: the GPT at least 1 bit/char below the unigram, identical tokens with and without the cache.
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from helpers import shakespeare
     from helpers.lessons import gpt
+    from helpers.paths import artifacts_dir
     from helpers.seeding import seed_everything
 
     plan = gpt.gpt_plan(mode)
@@ -107,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{tokens_per_second:,.0f} training tokens/s (after the first epoch)",
             flush=True,
         )
+
+    saved = artifacts_dir("models") / f"gpt_shakespeare_benchmark_{mode}.keras"
+    networks["GPT"].save(saved)  # benchmarks/llm.py compares SmolLM2 with it
+    print(f"saved the GPT to {saved}")
 
     generator = gpt.Generator(networks["GPT"])
     prompt = list(vocabulary.encode("ROMEO:\n"))

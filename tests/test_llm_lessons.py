@@ -69,12 +69,12 @@ def test_cached_decoding_gives_the_uncached_tokens_and_stops() -> None:
     model = tiny_llama(2)
     prompt = [5, 7, 11, 13, 2 + 1]
     uncached = list(llm.generate_uncached(model, prompt, 12, make_picker(), stop=()))
-    decoder = llm.CachedDecoder(model, max_length=80, xla=False)
+    decoder = llm.CachedDecoder(model, xla=False, cache_lengths=(80,))
     assert list(decoder.generate(prompt, 12, make_picker(), stop=())) == uncached
     stop = uncached[3]
     assert list(decoder.generate(prompt, 12, make_picker(), stop=(stop,))) == uncached[: uncached.index(stop)]
     with pytest.raises(ValueError, match="too long"):
-        list(decoder.generate([1] * 100, 3, make_picker()))
+        list(decoder.generate([1] * 600, 3, make_picker()))
 
 
 def test_chat_prompt_is_chatml_with_a_default_system_turn() -> None:

@@ -205,11 +205,16 @@ class LlamaAttention(keras.layers.Layer):
         return q, k, self.split_heads(self.value(x), c.kv_heads)
 
     def attend(self, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-        """08's attention, each key/value head repeated for its group of query heads; heads merged."""
-        group = self.config.heads // self.config.kv_heads
-        k, v = tf.repeat(k, group, axis=1), tf.repeat(v, group, axis=1)  # query head h uses key/value head h // 3
-        attended, _ = scaled_dot_product_attention(q, k, v, mask)
-        batch, length = tf.shape(attended)[0], tf.shape(attended)[2]
+        """08's attention for each group of query heads sharing one key/value head; heads merged.
+
+        Query head h uses key/value head h // group: the queries are regrouped as (batch, kv_heads,
+        group, T, head_width) and the keys and values broadcast over the group axis, never copied."""
+        c = self.config
+        group = c.heads // c.kv_heads
+        batch, length = tf.shape(q)[0], tf.shape(q)[2]
+        grouped = tf.reshape(q, (batch, c.kv_heads, group, length, c.head_width))
+        attended, _ = scaled_dot_product_attention(grouped, k[:, :, tf.newaxis], v[:, :, tf.newaxis], mask)
+        attended = tf.reshape(attended, (batch, c.heads, length, c.head_width))
         return self.output_projection(tf.reshape(tf.transpose(attended, (0, 2, 1, 3)), (batch, length, -1)))
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
@@ -299,52 +304,89 @@ def chat_prompt(messages: list[dict[str, str]], system: str = DEFAULT_SYSTEM) ->
     return text + "<|im_start|>assistant\n"
 
 
+def keras_hub_llama(config: LlamaConfig, weights: dict[str, np.ndarray]) -> keras.Model:
+    """keras_hub's Llama 3 backbone (``keras_hub.models.Llama3Backbone``) with the sizes of ``config``
+    and the GGUF ``weights``."""
+    import keras_hub  # here, not at the top: the server imports this module and needs no keras_hub
+
+    backbone = keras_hub.models.Llama3Backbone(
+        vocabulary_size=config.vocabulary_size,
+        num_layers=config.layers,
+        num_query_heads=config.heads,
+        hidden_dim=config.width,
+        intermediate_dim=config.mlp_width,
+        num_key_value_heads=config.kv_heads,
+        rope_max_wavelength=config.rope_base,
+        layer_norm_epsilon=config.norm_epsilon,
+        tie_word_embeddings=True,
+    )
+    backbone.get_layer("token_embedding").embeddings.assign(weights["token_embd.weight"])
+    backbone.get_layer("sequence_output_layernorm").scale.assign(weights["output_norm.weight"])
+    for i in range(config.layers):
+        layer = backbone.get_layer(f"transformer_layer_{i}")
+        layer._self_attention_layernorm.scale.assign(weights[f"blk.{i}.attn_norm.weight"])
+        layer._feedforward_layernorm.scale.assign(weights[f"blk.{i}.ffn_norm.weight"])
+        attention = layer._self_attention_layer
+        for dense, name in (
+            (attention._query_dense, "attn_q"),
+            (attention._key_dense, "attn_k"),
+            (attention._value_dense, "attn_v"),
+            (attention._output_dense, "attn_output"),
+            (layer._feedforward_gate_dense, "ffn_gate"),
+            (layer._feedforward_intermediate_dense, "ffn_up"),
+            (layer._feedforward_output_dense, "ffn_down"),
+        ):
+            dense.kernel.assign(weights[f"blk.{i}.{name}.weight"].T.reshape(dense.kernel.shape))
+    return backbone
+
+
 PROMPT_BUCKETS = (64, 128, 256, 512)
+CACHE_LENGTHS = (128, 256, 512, 1024)
 
 
-def prefill(model: Llama, ids: tf.Tensor, max_length: int) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
-    """Logits of every position of ``ids`` (batch, T) and each block's keys and values, padded to
-    ``max_length`` rows: (K1, V1, K2, V2, ...), each (batch, kv_heads, max_length, head_width)."""
+def prefill(model: Llama, ids: tf.Tensor, rows: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Logits of every position of ``ids`` (batch, T), and the keys and values of every block padded
+    to ``rows`` rows: two tensors (blocks, batch, kv_heads, rows, head_width)."""
     length = tf.shape(ids)[1]
     x = model.token_embedding(ids)
-    caches: list[tf.Tensor] = []
+    keys, values = [], []
+    padding = [[0, 0], [0, 0], [0, rows - length], [0, 0]]
     for block in model.blocks:
         q, k, v = block.attention.project(block.attention_norm(x), tf.range(length))
         x = x + block.attention.attend(q, k, v, causal_mask(length))
         x = x + block.mlp(block.mlp_norm(x))
-        rows = [[0, 0], [0, 0], [0, max_length - length], [0, 0]]
-        caches += [tf.pad(k, rows), tf.pad(v, rows)]
-    return model.next_token_logits(x), tuple(caches)
+        keys.append(tf.pad(k, padding))
+        values.append(tf.pad(v, padding))
+    return model.next_token_logits(x), tf.stack(keys), tf.stack(values)
 
 
 def decode_step(
-    model: Llama, token: tf.Tensor, position: tf.Tensor, caches: tuple[tf.Tensor, ...]
-) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
-    """Logits (batch, vocabulary) after one new ``token`` (batch,) at ``position``, and the updated caches."""
+    model: Llama, token: tf.Tensor, position: tf.Tensor, keys: tf.Tensor, values: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Logits (batch, vocabulary) after one new ``token`` (batch,) at ``position``, and the caches
+    with its keys and values written into that row."""
     x = model.token_embedding(token[:, tf.newaxis])
-    updated: list[tf.Tensor] = []
+    visible = (tf.range(tf.shape(keys)[3]) <= position)[tf.newaxis, tf.newaxis, tf.newaxis, :]
     for i, block in enumerate(model.blocks):
         q, k, v = block.attention.project(block.attention_norm(x), position[tf.newaxis])
-        row = tf.one_hot(position, tf.shape(caches[2 * i])[2])[tf.newaxis, tf.newaxis, :, tf.newaxis]
-        k_cache = caches[2 * i] * (1.0 - row) + k * row
-        v_cache = caches[2 * i + 1] * (1.0 - row) + v * row
-        visible = (tf.range(tf.shape(k_cache)[2]) <= position)[tf.newaxis, tf.newaxis, tf.newaxis, :]
-        x = x + block.attention.attend(q, k_cache, v_cache, visible)
+        row = [i, 0, 0, position, 0]  # block i's row for this position
+        keys = keras.ops.slice_update(keys, row, k[tf.newaxis])
+        values = keras.ops.slice_update(values, row, v[tf.newaxis])
+        x = x + block.attention.attend(q, keys[i], values[i], visible)
         x = x + block.mlp(block.mlp_norm(x))
-        updated += [k_cache, v_cache]
-    return model.next_token_logits(x)[:, 0], tuple(updated)
+    return model.next_token_logits(x)[:, 0], keys, values
 
 
 class CachedDecoder:
-    """Generation from a :class:`Llama` with a KV cache of ``max_length`` rows, prefill and decode
-    each compiled once by ``tf.function`` (with XLA when ``xla``), prompts padded to a bucket length."""
+    """Generation from a :class:`Llama` with a KV cache, prefill and decode compiled by ``tf.function``
+    (with XLA when ``xla``). Prompts are padded to a bucket length, and the cache has the first of
+    ``cache_lengths`` rows that holds the padded prompt and the new tokens: each compiled function
+    serves every generation of its shapes."""
 
-    def __init__(self, model: Llama, max_length: int = 1024, xla: bool = True) -> None:
-        self.model, self.max_length = model, max_length
-        self.prefill = tf.function(lambda ids: prefill(model, ids, max_length), jit_compile=xla)
-        self.step = tf.function(
-            lambda token, position, caches: decode_step(model, token, position, caches), jit_compile=xla
-        )
+    def __init__(self, model: Llama, xla: bool = True, cache_lengths: tuple[int, ...] = CACHE_LENGTHS) -> None:
+        self.model, self.cache_lengths = model, cache_lengths
+        self.prefill = tf.function(lambda ids, rows: prefill(model, ids, rows), jit_compile=xla)
+        self.step = tf.function(lambda *inputs: decode_step(model, *inputs), jit_compile=xla)
 
     def generate(
         self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int], stop: tuple[int, ...] = (2,)
@@ -352,18 +394,19 @@ class CachedDecoder:
         """Yield new token ids one by one, chosen by ``pick`` from the logits, until a ``stop`` id
         (not yielded), ``max_new_tokens`` or the end of the cache."""
         bucket = next((b for b in PROMPT_BUCKETS if b >= len(prompt)), None)
-        if bucket is None or bucket > self.max_length:
+        if bucket is None or bucket > self.cache_lengths[-1]:
             raise ValueError(f"a prompt of {len(prompt)} tokens is too long: at most {PROMPT_BUCKETS[-1]}")
+        rows = next((n for n in self.cache_lengths if n >= bucket + max_new_tokens), self.cache_lengths[-1])
         padded = np.zeros((1, bucket), dtype=np.int32)
         padded[0, : len(prompt)] = prompt
-        logits, caches = self.prefill(tf.constant(padded))
+        logits, keys, values = self.prefill(tf.constant(padded), rows)
         logits = logits[0, len(prompt) - 1].numpy()
-        for position in range(len(prompt), min(len(prompt) + max_new_tokens, self.max_length)):
+        for position in range(len(prompt), min(len(prompt) + max_new_tokens, rows)):
             token = pick(logits)
             if token in stop:
                 return
             yield token
-            step_logits, caches = self.step(tf.constant([token]), tf.constant(position), caches)
+            step_logits, keys, values = self.step(tf.constant([token]), tf.constant(position), keys, values)
             logits = step_logits[0].numpy()
 
 
@@ -389,7 +432,7 @@ def bits_per_character(model: Llama, tokenizer: BytePairTokenizer, text: str, st
 
     Windows of up to 2 × ``step`` tokens, each scoring its last ``step`` tokens."""
     ids = tokenizer.encode(text)
-    logits_of = tf.function(lambda window: tf.nn.log_softmax(model(window)[0]))
+    logits_of = tf.function(lambda window: tf.nn.log_softmax(model(window)[0]), reduce_retracing=True)
     nats = 0.0
     for start in range(1, len(ids), step):
         first = max(0, start - step)

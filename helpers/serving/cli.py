@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument(
-        "--max-body-bytes", type=positive, default=defaults.max_body_bytes, help="largest request body accepted"
+        "--max-body-bytes",
+        type=positive,
+        help=f"largest request body accepted (default {defaults.max_body_bytes}; --llm: {llm_defaults.max_body_bytes})",
     )
     parser.add_argument(
         "--max-batch-size", type=positive, default=defaults.max_batch_size, help="most examples in one request"
@@ -184,7 +186,9 @@ def tensorflow_serving_app(arguments: argparse.Namespace, logger: logging.Logger
                     }
                 },
             )
-    limits = Limits(max_body_bytes=arguments.max_body_bytes, max_batch_size=arguments.max_batch_size)
+    limits = Limits(
+        max_body_bytes=arguments.max_body_bytes or Limits().max_body_bytes, max_batch_size=arguments.max_batch_size
+    )
     return create_app(registry, limits, inference_in_thread=not arguments.inference_in_event_loop)
 
 
@@ -201,7 +205,7 @@ def llm_app(arguments: argparse.Namespace, logger: logging.Logger) -> object | N
         return None
     logger.info("loaded", extra={"fields": {"model": name, "path": str(path), "seconds": round(model.load_seconds, 2)}})
     limits = LlmLimits(
-        max_body_bytes=arguments.max_body_bytes,
+        max_body_bytes=arguments.max_body_bytes or LlmLimits().max_body_bytes,
         max_tokens=arguments.max_tokens,
         max_waiting=arguments.max_waiting,
         time_limit_s=arguments.time_limit_s,

@@ -286,7 +286,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         payload = decode_body(await read_body(request, limits.max_body_bytes))
         checked = (parse_chat if chat else parse_completion)(payload, generator.name, limits.max_tokens)
         request.state.log = {"model": checked.model, "stream": checked.stream, "max_tokens": checked.max_tokens}
-        generation = Generation(generator, checked, deadline)
+        generation = await anyio.to_thread.run_sync(Generation, generator, checked, deadline)  # tokenizing
         request_id, model = new_id("chatcmpl" if chat else "cmpl"), checked.model
 
         def account() -> None:

@@ -1,0 +1,261 @@
+"""SmolLM2-135M-Instruct as notebook 10 runs it: correctness, generation speed, memory, and its server.
+
+The notebook's own code (``helpers.lessons.llm``, exported from its cells) on the model file that
+the data layer fetches. It prints:
+
+* the largest logit difference against keras_hub's ``Llama3Backbone`` with the same weights, and the
+  greedy answer to "What is the capital of France?";
+* greedy tokens per second for each generation variant, side by side: no cache (eager), KV cache
+  under ``tf.function``, KV cache under XLA, and XLA with int8 weights (``model.quantize("int8")``);
+  whether the cached and uncached tokens are identical;
+* prompt (prefill) time at 40 and 500 tokens, XLA;
+* int8 against float32: weight memory, next-token agreement, largest logit change, bits per character;
+* bits per character on the first characters of Hamlet: SmolLM2 against 08's GPT (the benchmark's
+  saved full-mode GPT, else notebook 08's) and 08's character n-gram;
+* over HTTP, the course's LLM server driven by the ``openai`` client: time to first token for a
+  40-token prompt (median of 5, after warm-up), streamed tokens per second, the server's peak memory;
+* this process's peak memory.
+
+Targets (full mode): logit difference at most 1e-3 and "Paris" in the answer; XLA with the cache at
+least 30 tokens/s; cached at least 3x uncached; SmolLM2's bits per character below 08's GPT's; time
+to first token at most 1 s; streaming through the client gives the whole answer; server peak
+memory at most 3 GB. Fast mode checks correctness only (logits, "Paris", identical tokens, streaming).
+
+    python benchmarks/llm.py           # COURSE_MODE (default full): about 5 minutes on a 2-core CPU
+    python benchmarks/llm.py --fast    # a quick check run
+    python benchmarks/llm.py --check   # exit 1 when a target is missed
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from helpers.mode import by_mode, course_mode
+
+MAX_LOGIT_GAP = 1e-3
+MIN_XLA_TOKENS_PER_S = 30.0
+MIN_CACHE_SPEEDUP = 3.0
+MAX_TIME_TO_FIRST_TOKEN_S = 1.0
+MAX_SERVER_PEAK_GB = 3.0
+MODEL_NAME = "SmolLM2-135M-Instruct"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    return parser.parse_args(argv)
+
+
+def peak_memory_gb(pid: int | None = None) -> float:
+    """The peak resident memory of process ``pid`` (this one if None), in GB (Linux's VmHWM)."""
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kilobytes on Linux
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e6
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def timed_tokens(generate) -> tuple[float, list[int]]:
+    """Tokens per second of one run of ``generate()`` (an iterator of tokens), and the tokens."""
+    started = time.perf_counter()
+    tokens = list(generate())
+    return len(tokens) / (time.perf_counter() - started), tokens
+
+
+def server_figures(model_file: Path, prompt_40: str, new_tokens: int) -> dict[str, float | str | bool]:
+    """The LLM server over HTTP through the openai client: time to first token, streamed speed, peak memory."""
+    import openai
+
+    from helpers.server_process import start_llm_server
+
+    with start_llm_server(MODEL_NAME, model_file, timeout_s=300) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="local", max_retries=0, timeout=120)
+
+        def first_token_seconds() -> float:
+            sent = time.perf_counter()
+            stream = client.completions.create(
+                model=MODEL_NAME, prompt=prompt_40, max_tokens=2, temperature=0, stream=True
+            )
+            first = None
+            for chunk in stream:
+                if first is None and chunk.choices and chunk.choices[0].text:
+                    first = time.perf_counter() - sent
+            return first if first is not None else float("inf")
+
+        first_token_seconds()  # warm-up
+        first_token = statistics.median(first_token_seconds() for _ in range(5))
+        messages = [{"role": "user", "content": "Write a short poem about the sea."}]
+        settings = {"model": MODEL_NAME, "messages": messages, "max_tokens": new_tokens, "temperature": 0}
+        whole = client.chat.completions.create(**settings).choices[0].message.content
+        started = time.perf_counter()
+        pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(**settings, stream=True)]
+        seconds = time.perf_counter() - started
+        tokens = client.chat.completions.create(**settings).usage.completion_tokens
+        return {
+            "time to first token, 40-token prompt (s)": first_token,
+            "streamed tokens/s": tokens / seconds,
+            "streamed equals whole": "".join(pieces) == whole and sum(bool(p) for p in pieces) > 1,
+            "server peak memory (GB)": peak_memory_gb(server.process.pid),
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.fast:
+        os.environ["COURSE_MODE"] = "fast"
+    mode = course_mode()
+    full = by_mode(mode, fast=False, full=True)
+
+    import keras
+    import numpy as np
+    import pandas as pd
+    import tensorflow as tf
+
+    from helpers import shakespeare
+    from helpers.data import fetch
+    from helpers.lessons import llm
+    from helpers.lessons.gpt import CharacterScorer, CharNgram, make_picker
+    from helpers.paths import artifacts_dir
+
+    new_tokens = by_mode(mode, fast=16, full=64)
+    scored_characters = by_mode(mode, fast=2_000, full=20_000)
+    model_file = fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    started = time.perf_counter()
+    smollm = llm.read_gguf(model_file)
+    tokenizer = llm.gguf_tokenizer(smollm)
+    model = llm.Llama(smollm.config)
+    llm.load_gguf_weights(model, smollm.weights)
+    print(f"mode {mode}: {model_file.name} read and loaded in {time.perf_counter() - started:.1f} s", flush=True)
+
+    question = "What is the capital of France?"
+    prompt = tokenizer.encode(llm.chat_prompt([{"role": "user", "content": question}]))
+    ours = model(np.array([prompt], dtype=np.int32)).numpy()[0]
+    hub = llm.keras_hub_llama(smollm.config, smollm.weights)
+    hidden = hub({"token_ids": np.array([prompt], dtype=np.int32), "padding_mask": np.ones((1, len(prompt)))})
+    gap = float(np.abs(ours - hub.get_layer("token_embedding")(hidden, reverse=True).numpy()[0]).max())
+    del hub
+    xla = llm.CachedDecoder(model, xla=True)
+    answer = tokenizer.decode(list(xla.generate(prompt, 24, make_picker())))
+    print(f"largest logit difference against keras_hub: {gap:.1e}; greedy answer: {answer!r}", flush=True)
+
+    greedy = make_picker()
+    speed_prompt = tokenizer.encode(llm.chat_prompt([{"role": "user", "content": "Write a short poem about the sea."}]))
+    quantized = llm.Llama(smollm.config)
+    llm.load_gguf_weights(quantized, smollm.weights)
+    gc.freeze()  # Keras collects garbage after each layer: skip the objects that exist already
+    quantized.quantize("int8", filters=lambda layer: isinstance(layer, keras.layers.Dense))
+    gc.unfreeze()
+    decoders = {
+        "KV cache, tf.function": llm.CachedDecoder(model, xla=False),
+        "KV cache, XLA": xla,
+        "KV cache, XLA, int8 weights": llm.CachedDecoder(quantized, xla=True),
+    }
+    speeds, tokens = {}, {}
+    speeds["no cache (eager)"], tokens["no cache (eager)"] = timed_tokens(
+        lambda: llm.generate_uncached(model, speed_prompt, new_tokens, greedy, ())
+    )
+    for name, decoder in decoders.items():
+        list(decoder.generate(speed_prompt, 2, greedy, ()))  # compile first
+        speeds[name], tokens[name] = timed_tokens(lambda d=decoder: d.generate(speed_prompt, new_tokens, greedy, ()))
+    same = tokens["KV cache, XLA"] == tokens["no cache (eager)"] == tokens["KV cache, tf.function"]
+    print(f"\ngreedy generation, {new_tokens} new tokens ({len(speed_prompt)}-token prompt), tokens per second:")
+    print(pd.Series(speeds).round(1).to_string())
+    print(f"identical tokens with and without the cache: {same}", flush=True)
+
+    prefill_seconds = {}
+    for length in (40, 500):
+        ids = tf.constant(np.resize(np.array(speed_prompt, dtype=np.int32), (1, length)))
+        bucket = next(b for b in llm.PROMPT_BUCKETS if b >= length)
+        padded = tf.pad(ids, [[0, 0], [0, bucket - length]])
+        rows = next(n for n in llm.CACHE_LENGTHS if n >= bucket + new_tokens)
+        xla.prefill(padded, rows)  # compile this bucket
+        started = time.perf_counter()
+        xla.prefill(padded, rows)[0].numpy()
+        prefill_seconds[f"prompt of {length} tokens (bucket {bucket})"] = time.perf_counter() - started
+    print("\nprefill, XLA (s):\n" + pd.Series(prefill_seconds).round(3).to_string(), flush=True)
+
+    plays = shakespeare.load_plays()
+    split = shakespeare.split_plays(plays, train_limit=1_000_000)
+    characters = shakespeare.CharVocabulary.from_texts(plays.values())
+    hamlet = split.validation[:scored_characters]
+    drift_ids = np.array([tokenizer.encode(hamlet)[:256]], dtype=np.int32)
+    float_logits, int8_logits = model(drift_ids)[0].numpy(), quantized(drift_ids)[0].numpy()
+
+    def weight_megabytes(m: keras.Model) -> float:
+        return sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in m.weights) / 1e6
+
+    bits = {MODEL_NAME: llm.bits_per_character(model, tokenizer, hamlet)}
+    int8_bits = llm.bits_per_character(quantized, tokenizer, hamlet)
+    quantisation = pd.DataFrame(
+        {
+            "weights (MB)": [weight_megabytes(model), weight_megabytes(quantized)],
+            "tokens/s (XLA, cache)": [speeds["KV cache, XLA"], speeds["KV cache, XLA, int8 weights"]],
+            "bits/char": [bits[MODEL_NAME], int8_bits],
+            "same next token": [1.0, float(np.mean(float_logits.argmax(-1) == int8_logits.argmax(-1)))],
+            "largest logit change": [0.0, float(np.abs(float_logits - int8_logits).max())],
+        },
+        index=["float32", "int8 (Keras)"],
+    )
+    print(f"\nint8 quantisation of the Dense layers (logits on {drift_ids.shape[1]} tokens of Hamlet):")
+    print(quantisation.round(3).to_string(), flush=True)
+
+    gpt_files = [
+        artifacts_dir("models") / name for name in ("gpt_shakespeare_benchmark_full.keras", "gpt_shakespeare.keras")
+    ]
+    gpt_file = next((f for f in gpt_files if f.exists()), None)
+    if gpt_file is not None:
+        small_gpt = keras.saving.load_model(gpt_file)
+        scorer = CharacterScorer(small_gpt, small_gpt.context, batch_size=64, jit_compile=False)
+        bits[f"08's GPT ({small_gpt.count_params():,} parameters, {gpt_file.name})"] = scorer(characters.encode(hamlet))
+    ngram = CharNgram(characters.encode(split.train), len(characters), max_order=6)
+    bits["08's character n-gram (order <= 6, D = 0.9)"] = float(
+        ngram.bits_table(characters.encode(hamlet), (0.9,)).min()
+    )
+    print(f"\nbits per character, first {len(hamlet):,} characters of Hamlet:")
+    print(pd.Series(bits).round(3).to_string(), flush=True)
+
+    prompt_40 = tokenizer.decode(tokenizer.encode(split.validation[:400])[:40])
+    server = server_figures(model_file, prompt_40, new_tokens)
+    print("\nthe LLM server over HTTP (openai client):")
+    print(pd.Series(server).to_string())
+    print(f"\npeak memory of this process: {peak_memory_gb():.2f} GB")
+
+    missed = []
+    if gap > MAX_LOGIT_GAP:
+        missed.append(f"logits {gap:.1e} from keras_hub's (at most {MAX_LOGIT_GAP})")
+    if "Paris" not in answer:
+        missed.append(f"the greedy answer {answer!r} does not say Paris")
+    if not same:
+        missed.append("the cache changed the greedy tokens")
+    if not server["streamed equals whole"]:
+        missed.append("the streamed answer differs from the whole one (or came in one piece)")
+    if full:
+        if speeds["KV cache, XLA"] < MIN_XLA_TOKENS_PER_S:
+            missed.append(f"XLA with the cache {speeds['KV cache, XLA']:.1f} tokens/s (target {MIN_XLA_TOKENS_PER_S})")
+        speedup = speeds["KV cache, XLA"] / speeds["no cache (eager)"]
+        if speedup < MIN_CACHE_SPEEDUP:
+            missed.append(f"cached only {speedup:.1f}x uncached (target {MIN_CACHE_SPEEDUP}x)")
+        gpt_bits = [value for name, value in bits.items() if name.startswith("08's GPT")]
+        if not gpt_bits:
+            missed.append("no saved GPT of 08 to compare with: run benchmarks/gpt.py (full mode) first")
+        elif bits[MODEL_NAME] >= gpt_bits[0]:
+            missed.append(f"SmolLM2 {bits[MODEL_NAME]:.3f} bits/char not below 08's GPT {gpt_bits[0]:.3f}")
+        if server["time to first token, 40-token prompt (s)"] > MAX_TIME_TO_FIRST_TOKEN_S:
+            missed.append(f"time to first token {server['time to first token, 40-token prompt (s)']:.2f} s")
+        if server["server peak memory (GB)"] > MAX_SERVER_PEAK_GB:
+            missed.append(f"server peak memory {server['server peak memory (GB)']:.2f} GB")
+    print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
