@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         special = [tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")]
 
         def cut(ids: np.ndarray) -> list[str]:
-            return [
-                str(t, "utf-8") for t in tokenizer.detokenize([[i for i in row if i not in special] for row in ids])
-            ]
+            """The stories as the encoders see them: their first WordPiece tokens, joined back into text."""
+            texts = tokenizer.detokenize([[i for i in row if i not in special] for row in ids])
+            return [t if isinstance(t, str) else t.decode("utf-8") for t in np.asarray(texts).tolist()]
 
         table = truncated_baseline_table(
             train.texts,
