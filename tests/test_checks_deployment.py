@@ -90,3 +90,38 @@ def test_refused_for_shape() -> None:
         checks.check_refused_for_shape({"instances": [[float("nan")]]}, "pixels", shape)
     with pytest.raises(NotAnswered):
         checks.check_refused_for_shape(None, "pixels", shape)
+
+
+def test_custom_signature_through_the_server(tmp_path) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    model.layers[-1].kernel.assign(np.random.default_rng(0).normal(size=(784, 10)) * 0.3)
+    model = keras.Sequential([model, keras.layers.Softmax()])
+    images = np.random.default_rng(1).integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
+
+    def exporter(dtype=tf.uint8, scale=1.0, name="pixels_flat"):
+        def answer(model, export_dir):
+            @tf.function(input_signature=[tf.TensorSpec([None, 784], dtype, name=name)])
+            def serve(pixels):
+                probabilities = model(tf.cast(tf.reshape(pixels, (-1, 28, 28)), tf.float32) * scale)
+                return {"digit": tf.argmax(probabilities, axis=1), "probability": tf.reduce_max(probabilities, axis=1)}
+
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint("serving_default", serve)
+            archive.write_out(str(export_dir), verbose=False)
+
+        return answer
+
+    assert "correct" in checks.check_custom_signature(exporter(), model, images, tmp_path)
+    with pytest.raises(ExerciseIncorrect, match="divided by 255"):
+        checks.check_custom_signature(exporter(scale=1 / 255), model, images, tmp_path)
+    with pytest.raises(ExerciseIncorrect, match="should be uint8"):
+        checks.check_custom_signature(exporter(dtype=tf.float32), model, images, tmp_path)
+    with pytest.raises(ExerciseIncorrect, match="nothing was exported"):
+        checks.check_custom_signature(lambda model, path: None, model, images, tmp_path)
