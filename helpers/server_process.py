@@ -227,6 +227,16 @@ def start_llm_server(
     ``model_file`` under ``name``, on ``host`` (a free port unless given); return it once ready
     (loading and compiling take some seconds)."""
     port = port or free_port(host)
-    command = [sys.executable, "-m", "helpers.serving", "--llm", f"{name}={Path(model_file).resolve()}"]
-    command += ["--host", host, "--port", str(port), "--exit-with-parent", *extra_args]
-    return start_server(command, port=port, host=host, timeout_s=timeout_s, log_path=log_path)
+    served = ["--llm", f"{name}={Path(model_file).resolve()}"]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.serving",
+        *served,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--exit-with-parent",
+    ]
+    return start_server([*command, *extra_args], port=port, host=host, timeout_s=timeout_s, log_path=log_path)

@@ -141,16 +141,16 @@ def test_warmup_cosine_rises_then_decays_to_a_tenth() -> None:
     assert rates[60] == pytest.approx(0.55) and rates[110] == pytest.approx(0.1) and rates[119] == pytest.approx(0.1)
 
 
-def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -> None:
-    import time
-
-    class Slow(keras.callbacks.Callback):  # about 20 ms per step: 500 steps cannot fit in 2 s
-        def on_train_batch_end(self, batch, logs=None):
-            time.sleep(0.02)
-
+def budgeted_run(steps: int, max_training_seconds: float, slowdown: keras.callbacks.Callback):
+    """A tiny GPT fitted under a TrainingLog with a time budget, ``slowdown`` delaying its steps."""
     ids = np.array(list(range(6)) * 100, dtype=np.int32)
     plan = tiny_plan(
-        steps=500, evaluations=1, warmup_steps=5, batch_size=4, curve_characters=None, max_training_seconds=2.0
+        steps=steps,
+        evaluations=1,
+        warmup_steps=5,
+        batch_size=4,
+        curve_characters=None,
+        max_training_seconds=max_training_seconds,
     )
     model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
     log = gpt.TrainingLog(ids[:100], plan)
@@ -160,7 +160,18 @@ def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -
     )
     data = gpt.window_dataset(ids, plan.context, plan.batch_size, seed=0)
     model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)  # traced here, so the budget measures steps only
-    model.fit(data, epochs=1, steps_per_epoch=plan.steps, callbacks=[Slow(), log], verbose=0)
+    model.fit(data, epochs=1, steps_per_epoch=plan.steps, callbacks=[slowdown, log], verbose=0)
+    return plan, log
+
+
+def test_a_slow_machine_gets_a_shorter_schedule_that_still_decays_to_its_end() -> None:
+    import time
+
+    class Slow(keras.callbacks.Callback):  # about 20 ms per step: 500 steps cannot fit in 2 s
+        def on_train_batch_end(self, batch, logs=None):
+            time.sleep(0.02)
+
+    plan, log = budgeted_run(steps=500, max_training_seconds=2.0, slowdown=Slow())
     assert 20 < log.steps_done < 200, f"the 2 s budget should fit roughly 100 steps, not {log.steps_done}"
     assert log.planned_steps == log.steps_done, "training ends where the shortened schedule ends"
     assert log.rows[-1]["learning rate"] == pytest.approx(0.1 * plan.peak_learning_rate, rel=0.15), log.rows
@@ -175,19 +186,7 @@ def test_a_slow_spell_early_on_shortens_the_schedule_only_while_it_lasts() -> No
             if batch < 40:
                 time.sleep(0.04)
 
-    ids = np.array(list(range(6)) * 100, dtype=np.int32)
-    plan = tiny_plan(
-        steps=400, evaluations=1, warmup_steps=5, batch_size=4, curve_characters=None, max_training_seconds=3.0
-    )
-    model = gpt.GPT(6, plan.context, plan.width, plan.layers, plan.heads)
-    log = gpt.TrainingLog(ids[:100], plan)
-    model.compile(
-        optimizer=keras.optimizers.AdamW(plan.peak_learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    data = gpt.window_dataset(ids, plan.context, plan.batch_size, seed=0)
-    model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)  # traced here, so the budget measures steps only
-    model.fit(data, epochs=1, steps_per_epoch=plan.steps, callbacks=[SlowAtFirst(), log], verbose=0)
+    plan, log = budgeted_run(steps=400, max_training_seconds=3.0, slowdown=SlowAtFirst())
     slow_pace_steps = plan.max_training_seconds / 0.04
     assert log.steps_done > 1.3 * slow_pace_steps, (
         f"after the slow spell the schedule should grow back, but training stopped at step {log.steps_done} "

@@ -59,6 +59,7 @@ class ThreadServer:
     """The app on a free port in a background thread (real HTTP, in this process)."""
 
     def __init__(self, model: ScriptedModel, limits: LlmLimits | None = None) -> None:
+        self.model = model
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_openai_app(model, limits), host="127.0.0.1", port=self.port, log_level="warning")
@@ -242,19 +243,24 @@ def test_metrics_count_tokens_and_requests(scripted: ThreadServer) -> None:
     assert counter("llm_time_to_first_token_seconds_count") >= 1
 
 
+def one_then_more(server: ThreadServer, body: dict[str, Any], more: int) -> list[httpx.Response]:
+    """POST ``body`` once and, as soon as the model is generating its answer, ``more`` times together."""
+
+    async def send() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            first = asyncio.create_task(client.post("/v1/completions", json=body))
+            while not server.model.prompts:  # the first request has the model
+                await asyncio.sleep(0.005)
+            others = [asyncio.create_task(client.post("/v1/completions", json=body)) for _ in range(more)]
+            return [await first, *[await task for task in others]]
+
+    return asyncio.run(send())
+
+
 def test_requests_queue_for_the_one_model_and_a_full_queue_is_refused() -> None:
     limits = LlmLimits(max_tokens=100, max_waiting=1, time_limit_s=30)
-    with ThreadServer(ScriptedModel(seconds_per_token=0.01), limits) as server:
-
-        async def burst() -> list[httpx.Response]:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-                body = {"model": NAME, "prompt": "Hi", "max_tokens": 20}
-                first = asyncio.create_task(client.post("/v1/completions", json=body))
-                await asyncio.sleep(0.05)  # the first one has the model now
-                others = [asyncio.create_task(client.post("/v1/completions", json=body)) for _ in range(3)]
-                return [await first, *[await task for task in others]]
-
-        answers = asyncio.run(burst())
+    with ThreadServer(ScriptedModel(seconds_per_token=0.05), limits) as server:
+        answers = one_then_more(server, {"model": NAME, "prompt": "Hi", "max_tokens": 20}, more=3)
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [200, 200, 429, 429], f"one running, one waiting, the rest refused: {codes}"
     refused = next(a for a in answers if a.status_code == 429).json()["error"]
@@ -263,26 +269,16 @@ def test_requests_queue_for_the_one_model_and_a_full_queue_is_refused() -> None:
 
 
 def test_the_time_limit_stops_a_generation_and_refuses_a_request_left_waiting() -> None:
-    limits = LlmLimits(max_tokens=100, max_waiting=4, time_limit_s=1.0)
-    with ThreadServer(ScriptedModel(seconds_per_token=0.2), limits) as server:
-
-        async def three() -> list[httpx.Response]:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-                body = {"model": NAME, "prompt": "Hi", "max_tokens": 100}
-                first = asyncio.create_task(client.post("/v1/completions", json=body))
-                await asyncio.sleep(0.05)  # the first has the model until its time is up (1 s)
-                queued = [asyncio.create_task(client.post("/v1/completions", json=body)) for _ in range(2)]
-                return [await first, *[await task for task in queued]]
-
-        cut, second, third = asyncio.run(three())
+    limits = LlmLimits(max_tokens=100, max_waiting=4, time_limit_s=0.3)
+    with ThreadServer(ScriptedModel(seconds_per_token=0.5), limits) as server:
+        # the first request's first token takes longer than its whole time: it ends after that token,
+        # 0.5 s after it began, while the second, sent meanwhile, has waited past its own 0.3 s
+        cut, waited = one_then_more(server, {"model": NAME, "prompt": "Hi", "max_tokens": 100}, more=1)
         metrics = httpx.get(f"{server.url}/metrics").text
     choice = cut.json()["choices"][0]
-    assert choice["finish_reason"] == "length" and 3 <= len(choice["text"]) <= 6, choice
-    # The second gets the model with its own time nearly up: one token. The third's time runs out
-    # while it waits behind the second.
-    assert second.status_code == 200 and len(second.json()["choices"][0]["text"]) == 1, second.text
-    assert third.status_code == 503 and third.json()["error"]["code"] == "timeout", third.text
-    assert "llm_time_limited_requests_total 2.0" in metrics
+    assert choice["finish_reason"] == "length" and choice["text"] == ANSWER[:1], choice
+    assert waited.status_code == 503 and waited.json()["error"]["code"] == "timeout", waited.text
+    assert "llm_time_limited_requests_total 1.0" in metrics
 
 
 def test_a_client_that_leaves_mid_stream_frees_the_model() -> None:

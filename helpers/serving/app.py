@@ -170,6 +170,16 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def routing_error_message(request: Request, error: HTTPException, routes: str) -> str:
+    """What to tell a client whose request matched no route (404: the routes there are) or method (405)."""
+    if error.status_code == 404:
+        probes = f"GET {HEALTH_PATH}, {READY_PATH}, {METRICS_PATH}"
+        return f"no route {request.method} {request.url.path}; routes: {routes}, {probes}"
+    if error.status_code == 405:
+        return f"method {request.method} is not allowed on {request.url.path}"
+    return str(error.detail)
+
+
 def version_status(model: ModelVersion) -> dict[str, Any]:
     """One entry of TF Serving's ``model_version_status``."""
     return {"version": str(model.version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
@@ -244,15 +254,8 @@ def create_app(registry: ModelRegistry, limits: Limits | None = None, *, inferen
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        if error.status_code == 404:
-            message = (
-                f"no route {request.method} {request.url.path}; routes: GET /v1/models/NAME[/versions/N][/metadata], "
-                f"POST /v1/models/NAME[/versions/N]:predict, GET {HEALTH_PATH}, {READY_PATH}, {METRICS_PATH}"
-            )
-        elif error.status_code == 405:
-            message = f"method {request.method} is not allowed on {request.url.path}"
-        else:
-            message = str(error.detail)
+        routes = "GET /v1/models/NAME[/versions/N][/metadata], POST /v1/models/NAME[/versions/N]:predict"
+        message = routing_error_message(request, error, routes)
         log_error(request, message)
         return error_response(error.status_code, message)
 

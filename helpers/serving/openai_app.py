@@ -35,6 +35,7 @@ from helpers.serving.app import (
     ObserveRequests,
     json_response,
     read_body,
+    routing_error_message,
 )
 from helpers.serving.openai_protocol import (
     ApiError,
@@ -42,14 +43,13 @@ from helpers.serving.openai_protocol import (
     chat_body,
     chat_chunk,
     completion_body,
-    completion_chunk,
     decode_body,
+    envelope,
     new_id,
     parse_chat,
     parse_completion,
     releasable_text,
     server_sent_event,
-    usage_chunk,
 )
 from helpers.serving.protocol import RequestError
 
@@ -211,16 +211,8 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        if error.status_code == 404:
-            message = (
-                f"no route {request.method} {request.url.path}; routes: POST /v1/completions, "
-                f"POST /v1/chat/completions, GET /v1/models, GET {HEALTH_PATH}, {READY_PATH}, {METRICS_PATH}"
-            )
-        elif error.status_code == 405:
-            message = f"method {request.method} is not allowed on {request.url.path}"
-        else:
-            message = str(error.detail)
-        return refuse(request, ApiError(error.status_code, message))
+        routes = "POST /v1/completions, POST /v1/chat/completions, GET /v1/models"
+        return refuse(request, ApiError(error.status_code, routing_error_message(request, error, routes)))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, error: Exception) -> Response:
@@ -315,7 +307,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
                 account()
             counts = (len(generation.prompt_ids), len(generation.ids))
             build = chat_body if chat else completion_body
-            return json_response(build(request_id, model, text, generation.finish_reason, *counts))
+            return json_response(build(request_id, model, text, generation.finish_reason, counts=counts))
 
         async def events() -> AsyncIterator[bytes]:
             if chat:
@@ -325,7 +317,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
                     if piece and chat:
                         yield server_sent_event(chat_chunk(request_id, model, {"content": piece}, None))
                     elif piece:
-                        yield server_sent_event(completion_chunk(request_id, model, piece, None))
+                        yield server_sent_event(completion_body(request_id, model, piece, None))
             except Exception as error:  # the answer has begun: the error goes in the stream
                 request.state.log["error"] = f"{type(error).__name__}: {error}"
                 message = f"internal error ({type(error).__name__}) while generating; the server log has the details"
@@ -335,10 +327,11 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
             if chat:
                 yield server_sent_event(chat_chunk(request_id, model, {}, finish))
             else:
-                yield server_sent_event(completion_chunk(request_id, model, "", finish))
-            if checked.include_usage:
+                yield server_sent_event(completion_body(request_id, model, "", finish))
+            if checked.include_usage:  # a last chunk with no choices: the usage
                 counts = (len(generation.prompt_ids), len(generation.ids))
-                yield server_sent_event(usage_chunk(request_id, model, chat, *counts))
+                kind = "chat.completion.chunk" if chat else "text_completion"
+                yield server_sent_event(envelope(request_id, kind, model, [], counts))
             yield server_sent_event("[DONE]")
 
         try:

@@ -244,81 +244,36 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:24]}"
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-
-
-def completion_body(
-    request_id: str, model: str, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int
+def envelope(
+    request_id: str, kind: str, model: str, choices: list[dict[str, Any]], counts: tuple[int, int] | None = None
 ) -> dict[str, Any]:
-    """The answer to a non-streamed ``/v1/completions`` request."""
-    return {
-        "id": request_id,
-        "object": "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}],
-        "usage": usage(prompt_tokens, completion_tokens),
-    }
+    """One answer or streamed chunk of ``kind`` (``"text_completion"``, ``"chat.completion"`` or
+    ``"chat.completion.chunk"``), with the usage of ``counts`` (prompt tokens, completion tokens) if given."""
+    body = {"id": request_id, "object": kind, "created": int(time.time()), "model": model, "choices": choices}
+    if counts is not None:
+        body["usage"] = {"prompt_tokens": counts[0], "completion_tokens": counts[1], "total_tokens": sum(counts)}
+    return body
+
+
+def completion_body(request_id: str, model: str, text: str, finish_reason: str | None, **usage: Any) -> dict[str, Any]:
+    """A ``/v1/completions`` answer, whole (with ``counts=(prompt, completion)``) or one streamed chunk."""
+    choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
+    return envelope(request_id, "text_completion", model, [choice], **usage)
 
 
 def chat_body(
-    request_id: str, model: str, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int
+    request_id: str, model: str, text: str, finish_reason: str | None, counts: tuple[int, int]
 ) -> dict[str, Any]:
     """The answer to a non-streamed ``/v1/chat/completions`` request."""
-    return {
-        "id": request_id,
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "logprobs": None,
-                "finish_reason": finish_reason,
-            }
-        ],
-        "usage": usage(prompt_tokens, completion_tokens),
-    }
-
-
-def completion_chunk(request_id: str, model: str, text: str, finish_reason: str | None) -> dict[str, Any]:
-    """One server-sent event of a streamed ``/v1/completions`` answer."""
-    return {
-        "id": request_id,
-        "object": "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}],
-    }
+    message = {"role": "assistant", "content": text}
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
+    return envelope(request_id, "chat.completion", model, [choice], counts)
 
 
 def chat_chunk(request_id: str, model: str, delta: dict[str, str], finish_reason: str | None) -> dict[str, Any]:
     """One server-sent event of a streamed ``/v1/chat/completions`` answer."""
-    return {
-        "id": request_id,
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
-    }
-
-
-def usage_chunk(request_id: str, model: str, chat: bool, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-    """The last event of a stream asked for with ``stream_options.include_usage``: no choices, the usage."""
-    return {
-        "id": request_id,
-        "object": "chat.completion.chunk" if chat else "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [],
-        "usage": usage(prompt_tokens, completion_tokens),
-    }
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+    return envelope(request_id, "chat.completion.chunk", model, [choice])
 
 
 def server_sent_event(data: Mapping[str, Any] | str) -> bytes:
