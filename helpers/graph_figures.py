@@ -173,20 +173,29 @@ def adjacency_pattern_figure(edges: np.ndarray, num_nodes: int, title: str) -> F
     return figure
 
 
-def epoch_time_figure(edges: Sequence[float], seconds: Sequence[float]) -> Figure:
-    """Seconds per training epoch against edges, log-log, with the line of linear growth through the first point."""
+def epoch_time_figure(
+    edges: Sequence[float], seconds: Sequence[float], fixed_seconds: float, seconds_per_edge: float
+) -> Figure:
+    """Milliseconds per training epoch against edges: the measured points, the fitted straight line
+    (a fixed part plus a cost per edge) and growth in proportion to the edges from the first graph."""
     import matplotlib.pyplot as plt
 
     edges, seconds = np.asarray(edges, dtype=float), np.asarray(seconds, dtype=float)
-    figure, axes = plt.subplots(figsize=(5, 3.5))
-    axes.plot(edges, seconds * 1000, marker="o", label="GCN, measured")
-    axes.plot(edges, seconds[0] * 1000 * edges / edges[0], ls="--", color="grey", label="linear growth")
-    axes.set_xscale("log")
-    axes.set_yscale("log")
+    span = np.array([0.0, edges.max()])
+    figure, axes = plt.subplots(figsize=(5.5, 3.5))
+    axes.plot(edges, 1000 * seconds, "o", label="GCN, measured")
+    axes.plot(
+        span,
+        1000 * (fixed_seconds + seconds_per_edge * span),
+        label=f"{1000 * fixed_seconds:.1f} ms + {1e8 * seconds_per_edge:.2f} ms per 100,000 edges",
+    )
+    axes.plot(span, 1000 * seconds[0] * span / edges[0], ls="--", color="grey", label="in proportion to the edges")
+    axes.set_xlim(0, edges.max() * 1.05)
+    axes.set_ylim(0, 1000 * seconds.max() * 1.6)
     axes.set_xlabel("edges")
     axes.set_ylabel("milliseconds per epoch")
-    axes.grid(alpha=0.3, which="both")
-    axes.legend()
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
     axes.set_title("training time per epoch against the number of edges", fontsize=10)
     figure.tight_layout()
     return figure

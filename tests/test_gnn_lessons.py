@@ -244,7 +244,7 @@ def test_figures_draw_the_lessons_terms() -> None:
         graph_figures.receptive_field_figure(graph, 16, {1: [0, 16], 2: [0, 5, 16]}),
         graph_figures.embeddings_figure({0: np.random.default_rng(0).normal(size=(34, 4))}, karate.labels, [0, 33]),
         graph_figures.adjacency_pattern_figure(karate.edges, 34, "karate"),
-        graph_figures.epoch_time_figure([1e4, 1e5], [0.01, 0.05]),
+        graph_figures.epoch_time_figure([1e4, 1e5], [0.01, 0.05], 0.0056, 4.4e-7),
     ]
     assert len(figures[1].axes) == 2 and "2 layers: 3 of 34 nodes" in figures[1].axes[1].get_title()
     assert graph_figures.principal_components(np.ones((5, 1))).shape == (5, 2)
