@@ -45,6 +45,7 @@ def plot_label_efficiency(
     for method in curve.columns:
         axis.plot(curve.index, curve[method], marker="o", label=method)
     axis.set_xscale("log")
+    axis.minorticks_off()  # only the label counts as ticks, also on a range shorter than a decade
     axis.set_xticks(list(curve.index), [str(labels) for labels in curve.index])
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)

@@ -1,0 +1,251 @@
+"""helpers.lessons.graphs, the lesson code of notebook 11, its exercise checks and its figures, on small graphs."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import graph_figures
+from helpers.checks import graphs as checks
+from helpers.exercises import ExerciseIncorrect, NotAnswered
+from helpers.lessons import graphs
+
+
+def random_edges(num_nodes: int, count: int, seed: int) -> np.ndarray:
+    return graphs.undirected_edges(np.random.default_rng(seed).integers(0, num_nodes, size=(count, 2)))
+
+
+def test_undirected_edges_keeps_each_edge_once_smaller_node_first() -> None:
+    pairs = np.array([[3, 1], [1, 3], [2, 2], [0, 4], [4, 0], [1, 3]])
+    assert graphs.undirected_edges(pairs).tolist() == [[0, 4], [1, 3]]
+
+
+def test_karate_club_is_zacharys_graph_with_the_clubs_as_labels() -> None:
+    karate = graphs.karate_club()
+    assert karate.num_nodes == 34 and len(karate.edges) == 78 and karate.num_classes == 2
+    assert np.bincount(karate.labels).tolist() == [17, 17]
+    assert karate.labels[0] == 0 and karate.labels[33] == 1, "Mr. Hi leads club 0, the Officer club 1"
+    assert np.array_equal(karate.features, np.eye(34))
+
+
+def test_normalized_adjacency_matches_the_dense_formula() -> None:
+    edges = random_edges(30, 60, 0)
+    dense = graphs.adjacency_matrix(edges, 30) + np.eye(30)
+    inverse_root = np.diag(1 / np.sqrt(dense.sum(axis=1)))
+    sparse = graphs.normalized_adjacency(edges, 30)
+    assert np.allclose(tf.sparse.to_dense(sparse).numpy(), inverse_root @ dense @ inverse_root, atol=1e-6)
+    assert len(sparse.values) == 2 * len(edges) + 30
+    assert np.array_equal(tf.sparse.reorder(sparse).indices.numpy(), sparse.indices.numpy()), "indices in order"
+
+
+def test_mean_adjacency_averages_the_neighbours_and_leaves_isolated_nodes_at_zero() -> None:
+    edges = np.array([[0, 1], [0, 2], [2, 3]])
+    mean = tf.sparse.to_dense(graphs.mean_adjacency(edges, 5)).numpy()
+    assert np.allclose(mean.sum(axis=1), [1, 1, 1, 1, 0])
+    assert np.allclose(mean[0], [0, 0.5, 0.5, 0, 0]) and mean[2, 2] == 0, "no self-loops"
+
+
+def test_graph_convolution_is_a_hat_h_w_plus_b() -> None:
+    edges = random_edges(12, 20, 1)
+    propagation = graphs.normalized_adjacency(edges, 12)
+    features = np.random.default_rng(2).normal(size=(12, 5)).astype(np.float32)
+    layer = graphs.GraphConvolution(3)
+    output = layer(features, propagation).numpy()
+    expected = tf.sparse.to_dense(propagation).numpy() @ features @ layer.kernel.numpy() + layer.bias.numpy()
+    assert output.shape == (12, 3) and np.allclose(output, expected, atol=1e-5)
+
+
+def test_receptive_field_is_the_k_hop_neighbourhood() -> None:
+    graph = nx.karate_club_graph()
+    karate = graphs.karate_club()
+    propagation = graphs.normalized_adjacency(karate.edges, karate.num_nodes)
+    for node, hops in ((16, 1), (16, 2), (0, 2), (25, 3)):
+        expected = sorted(nx.single_source_shortest_path_length(graph, node, cutoff=hops))
+        assert graphs.receptive_field(propagation, node, hops).tolist() == expected
+
+
+def test_stochastic_block_model_has_the_asked_degrees_and_is_reproducible() -> None:
+    graph = graphs.stochastic_block_model(500, 3, 8.0, 2.0, 6, 1.0, seed=3)
+    assert graph.num_nodes == 1500 and graph.features.shape == (1500, 6) and graph.num_classes == 3
+    assert 9.0 < 2 * len(graph.edges) / graph.num_nodes < 11.0
+    inside = graph.labels[graph.edges[:, 0]] == graph.labels[graph.edges[:, 1]]
+    assert 0.75 < inside.mean() < 0.85
+    assert np.array_equal(graph.edges, graphs.undirected_edges(graph.edges)), "edges once each, no self-loops"
+    again = graphs.stochastic_block_model(500, 3, 8.0, 2.0, 6, 1.0, seed=3)
+    assert np.array_equal(again.edges, graph.edges) and np.array_equal(again.features, graph.features)
+
+
+def test_labelled_nodes_takes_a_share_of_every_class() -> None:
+    labels = np.repeat([0, 1, 2], [100, 300, 5])
+    picked = graphs.labelled_nodes(labels, 0.1, seed=0)
+    assert np.bincount(labels[picked]).tolist() == [10, 30, 1]
+    assert np.array_equal(picked, np.sort(picked)) and len(set(picked)) == len(picked)
+
+
+def test_label_propagation_labels_two_cliques_from_one_label_each() -> None:
+    first = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    edges = graphs.undirected_edges(np.array([*first, *[(i + 5, j + 5) for i, j in first], (4, 5)]))
+    labels = np.repeat([0, 1], 5)
+    predicted = graphs.label_propagation(graphs.normalized_adjacency(edges, 10), labels, np.array([0, 9]), 2)
+    assert predicted.tolist() == labels.tolist()
+
+
+def test_a_gcn_learns_the_karate_club_from_two_labels_and_the_mlp_cannot() -> None:
+    karate = graphs.karate_club()
+    plan = graphs.graph_plan("fast")
+    rows = graphs.compare_node_classifiers(karate, np.array([0, 33]), graphs.gcn_and_mlp(plan, 2), plan, seed=0)
+    accuracy = {row["approach"]: row["accuracy"] for row in rows}
+    assert accuracy["GCN"] >= 0.9 and accuracy["label propagation"] >= 0.9
+    assert accuracy["MLP (features only)"] <= 0.7
+
+
+def test_training_records_losses_embeddings_and_time() -> None:
+    karate = graphs.karate_club()
+    model = graphs.GraphSAGE(8, 2, dropout=0.0)
+    training = graphs.train_node_classifier(
+        model,
+        tf.constant(karate.features),
+        graphs.mean_adjacency(karate.edges, karate.num_nodes),
+        tf.constant(karate.labels),
+        np.array([0, 33]),
+        epochs=30,
+        learning_rate=0.01,
+        weight_decay=5e-4,
+        embedding_epochs=(0, 30),
+    )
+    assert len(training.losses) == 30 and training.losses[-1] < training.losses[0]
+    assert sorted(training.embeddings) == [0, 30] and training.embeddings[0].shape == (34, 8)
+    assert training.seconds_per_epoch > 0
+
+
+def test_growth_against_linear_is_the_time_ratio_over_the_edge_ratio() -> None:
+    rows = [{"edges": 1000, "seconds per epoch": 0.01}, {"edges": 10_000, "seconds per epoch": 0.05}]
+    assert graphs.growth_against_linear(rows) == pytest.approx(0.5)
+
+
+# Exercise 1: the normalised adjacency.
+def normalized(edges, num_nodes, *, self_loops=True, loop_degrees=True, symmetric=True, power=-0.5):
+    edges = np.asarray(edges)
+    adjacency = np.zeros((num_nodes, num_nodes))
+    adjacency[edges[:, 0], edges[:, 1]] = 1.0
+    if symmetric:
+        adjacency[edges[:, 1], edges[:, 0]] = 1.0
+    with_loops = adjacency + np.eye(num_nodes)
+    degree = (with_loops if loop_degrees else adjacency).sum(axis=1)
+    matrix = with_loops if self_loops else adjacency
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = degree**power
+        return scale[:, None] * matrix * scale[None, :]
+
+
+def test_check_normalized_adjacency_accepts_right_answers_numpy_and_sparse() -> None:
+    assert "correct" in checks.check_normalized_adjacency(normalized)
+    assert "correct" in checks.check_normalized_adjacency(graphs.normalized_adjacency)  # a tf.SparseTensor
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ({"self_loops": False, "loop_degrees": False}, "NaN or infinity"),
+        ({"loop_degrees": False}, "its degree is 1, never 0"),
+        ({"symmetric": False}, "symmetric"),
+        ({"power": 0.5}, "not \\+1/2"),
+    ],
+)
+def test_check_normalized_adjacency_names_the_mistake(mistake: dict, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        checks.check_normalized_adjacency(lambda edges, n: normalized(edges, n, **mistake))
+
+
+def test_check_normalized_adjacency_knows_the_row_mean_the_missing_loops_and_no_normalisation() -> None:
+    def row_mean(edges, n):
+        with_loops = normalized(edges, n, power=0.0)
+        return with_loops / with_loops.sum(axis=1, keepdims=True)
+
+    def without_loops_safe(edges, n):
+        return np.nan_to_num(normalized(edges, n, self_loops=False, loop_degrees=False), posinf=0.0)
+
+    def degrees_of_a_safe(edges, n):
+        return np.nan_to_num(normalized(edges, n, loop_degrees=False), posinf=0.0)
+
+    for answer, message in (
+        (row_mean, "D⁻¹\\(A \\+ I\\)"),
+        (degrees_of_a_safe, "the degrees are those of A"),
+        (without_loops_safe, "without the self-loops"),
+        (lambda edges, n: normalized(edges, n, power=0.0), "not normalised yet"),
+        (lambda edges, n: np.eye(3), "5×5"),
+    ):
+        with pytest.raises(ExerciseIncorrect, match=message):
+            checks.check_normalized_adjacency(answer)
+    with pytest.raises(NotAnswered):
+        checks.check_normalized_adjacency(None)
+
+
+# Exercise 2: mean aggregation.
+def neighbour_mean(features, edges, *, include_self=False, both_ways=True, mean=True, guard=True):
+    features, edges = np.asarray(features, dtype=float), np.asarray(edges)
+    adjacency = np.zeros((len(features), len(features)))
+    adjacency[edges[:, 0], edges[:, 1]] = 1.0
+    if both_ways:
+        adjacency[edges[:, 1], edges[:, 0]] = 1.0
+    if include_self:
+        adjacency += np.eye(len(features))
+    sums = adjacency @ features
+    if not mean:
+        return sums
+    counts = adjacency.sum(axis=1)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / np.maximum(counts, 1) if guard else sums / counts
+
+
+def tensorflow_mean(features, edges):
+    num_nodes = len(features)
+    return tf.sparse.sparse_dense_matmul(
+        graphs.mean_adjacency(np.asarray(edges), num_nodes), tf.constant(features, tf.float32)
+    )
+
+
+def test_check_mean_aggregation_accepts_numpy_and_tensorflow_answers() -> None:
+    assert "correct" in checks.check_mean_aggregation(neighbour_mean)
+    assert "correct" in checks.check_mean_aggregation(tensorflow_mean)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ({"guard": False}, "0 / 0"),
+        ({"mean": False}, "SUM"),
+        ({"include_self": True}, "included each node itself"),
+        ({"both_ways": False}, "one direction"),
+    ],
+)
+def test_check_mean_aggregation_names_the_mistake(mistake: dict, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        checks.check_mean_aggregation(lambda features, edges: neighbour_mean(features, edges, **mistake))
+    with pytest.raises(NotAnswered):
+        checks.check_mean_aggregation(None)
+
+
+def test_figures_draw_the_lessons_terms() -> None:
+    karate = graphs.karate_club()
+    graph = nx.karate_club_graph()
+    layer_text = " ".join(t.get_text() for t in graph_figures.gcn_layer_figure().axes[0].texts)
+    assert "H W" in layer_text and "1/√(dᵢ dⱼ)" in layer_text
+    assert "labelled" in " ".join(t.get_text() for t in graph_figures.gcn_model_figure(16, 2).axes[0].texts)
+    figures = [
+        graph_figures.draw_graph(graph, karate.labels, class_names=karate.class_names, ringed=[0, 33]),
+        graph_figures.receptive_field_figure(graph, 16, {1: [0, 16], 2: [0, 5, 16]}),
+        graph_figures.embeddings_figure({0: np.random.default_rng(0).normal(size=(34, 4))}, karate.labels, [0, 33]),
+        graph_figures.adjacency_pattern_figure(karate.edges, 34, "karate"),
+        graph_figures.epoch_time_figure([1e4, 1e5], [0.01, 0.05], 0.0056, 4.4e-7),
+    ]
+    assert len(figures[1].axes) == 2 and "2 layers: 3 of 34 nodes" in figures[1].axes[1].get_title()
+    assert graph_figures.principal_components(np.ones((5, 1))).shape == (5, 2)
+    plt.close("all")
