@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -291,6 +292,27 @@ def test_a_client_that_leaves_mid_stream_frees_the_model() -> None:
         answer = httpx.post(f"{server.url}/v1/completions", json={**body, "stream": False, "max_tokens": 3}, timeout=20)
     assert answer.status_code == 200 and answer.json()["choices"][0]["text"] == ANSWER[:3]
     assert time.monotonic() - started < 2, "the abandoned generation should stop, not run to its end"
+
+
+def test_the_command_line_serves_one_kind_and_reports_a_missing_model_file(tmp_path, capsys) -> None:
+    import logging
+
+    from helpers.serving import cli
+
+    arguments = cli.build_parser().parse_args(["--llm", "tiny=model.gguf", "--max-tokens", "32"])
+    assert arguments.llm == ("tiny", Path("model.gguf")) and arguments.max_tokens == 32 and arguments.model is None
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["--llm", "a=b.gguf", "--model", "mnist=models/mnist"])
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["--llm", "a=b.gguf", "--time-limit-s", "0"])
+    logger = logging.getLogger(cli.SERVER_LOGGER)
+    try:
+        assert cli.main(["--llm", f"tiny={tmp_path / 'missing.gguf'}"]) == 1
+    finally:
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+    assert "prefetch smollm2_135m_instruct_q4_1" in capsys.readouterr().err, "the error says how to get the file"
 
 
 @pytest.fixture(scope="module")
