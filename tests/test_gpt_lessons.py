@@ -84,6 +84,11 @@ def test_gpt_parameters_causality_and_kv_cache() -> None:
         for cache in (True, False)
     ]
     assert sampled[0] == sampled[1]
+    python_loop = generator.generate(prompt, 30, gpt.make_picker(), cache=True)
+    for cache in (True, False):
+        assert generator.greedy_in_one_function(prompt, 30, cache) == python_loop, (
+            f"the loop in one XLA function (cache {cache}) should give generate's greedy tokens, restarts included"
+        )
 
 
 def test_filter_logits_temperature_top_k_top_p() -> None:

@@ -549,6 +549,7 @@ class Generator:
         self.full = tf.function(lambda ids: model(ids), jit_compile=True)
         self.prefill = tf.function(model.prefill, jit_compile=True)
         self.step = tf.function(model.decode_step, jit_compile=True)
+        self.loops: dict[tuple[int, int, bool], Callable] = {}  # greedy_in_one_function's, by shape
 
     def _padded(self, window: list[int]) -> tf.Tensor:
         return tf.constant([window + [0] * (self.context - len(window))], dtype=tf.int32)
@@ -576,12 +577,64 @@ class Generator:
                 logits = step_logits.numpy()[0]
         return tokens[len(prompt) :]
 
-    def tokens_per_second(self, prompt: list[int], new_tokens: int, cache: bool, repeats: int = 3) -> float:
-        """Greedy generation speed; the first (compiling) run is not timed."""
-        self.generate(prompt, min(new_tokens, self.context + 2), make_picker(), cache)
+    def greedy_in_one_function(self, prompt: list[int], new_tokens: int, cache: bool) -> list[int]:
+        """The tokens of ``generate(prompt, new_tokens, make_picker(), cache)``, with the whole loop in one
+        XLA function (a ``tf.while_loop``): no Python, and no call into TensorFlow, between tokens."""
+        key = (len(prompt), new_tokens, cache)
+        if key not in self.loops:
+            self.loops[key] = tf.function(
+                lambda text: self._greedy_loop(text, len(prompt), new_tokens, cache), jit_compile=True
+            )
+        text = np.zeros(len(prompt) + new_tokens + self.context, dtype=np.int32)  # room for the last window
+        text[: len(prompt)] = prompt
+        return self.loops[key](tf.constant(text)).numpy()[len(prompt) : len(prompt) + new_tokens].tolist()
+
+    def _greedy_loop(self, text: tf.Tensor, prompt_length: int, new_tokens: int, cache: bool) -> tf.Tensor:
+        """``generate``'s loop, greedy, in TensorFlow: ``text`` (zeros after the prompt) filled in."""
+        model, context = self.model, self.context
+
+        def window_logits(text: tf.Tensor, start: tf.Tensor, length: tf.Tensor):
+            """Logits after the window's last token, and (with the cache) the window's keys and values."""
+            window = tf.slice(text, [start], [context])[tf.newaxis]  # zeros after the text, as _padded
+            if not cache:
+                return model(window)[0, length - start - 1], ()
+            all_logits, caches = model.prefill(window)
+            return all_logits[0, length - start - 1], caches
+
+        def one_token(length, start, text, logits, caches):
+            token = tf.argmax(logits, output_type=tf.int32)
+            text = tf.tensor_scatter_nd_update(text, [[length]], [token])
+            length += 1
+            full = length - start > context  # restart from the last `keep` tokens
+            start = tf.where(full, length - self.keep, start)
+            if not cache:
+                return (length, start, text, *window_logits(text, start, length))
+
+            def step():
+                step_logits, updated = model.decode_step(token[tf.newaxis], length - 1 - start, caches)
+                return step_logits[0], updated
+
+            return (length, start, text, *tf.cond(full, lambda: window_logits(text, start, length), step))
+
+        length, start = tf.constant(prompt_length), tf.constant(max(0, prompt_length - context))
+        state = (length, start, text, *window_logits(text, start, length))
+        done = prompt_length + new_tokens
+        return tf.while_loop(lambda length, *_: length < done, one_token, state)[2]
+
+    def tokens_per_second(
+        self, prompt: list[int], new_tokens: int, cache: bool, repeats: int = 3, one_function: bool = False
+    ) -> float:
+        """Greedy generation speed, the Python loop of ``generate`` or ``greedy_in_one_function``; the
+        first (compiling) run is not timed."""
+        if one_function:
+            run = lambda: self.greedy_in_one_function(prompt, new_tokens, cache)  # noqa: E731
+            run()
+        else:
+            run = lambda: self.generate(prompt, new_tokens, make_picker(), cache)  # noqa: E731
+            self.generate(prompt, min(new_tokens, self.context + 2), make_picker(), cache)
         best = float("inf")
         for _ in range(repeats):
             started = time.perf_counter()
-            self.generate(prompt, new_tokens, make_picker(), cache)
+            run()
             best = min(best, time.perf_counter() - started)
         return new_tokens / best
