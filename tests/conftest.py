@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import tarfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,18 @@ DEMO_FILES = {
     "course_demo_corpus/corpus/notes/deeper/LICENSE.txt": b"public domain\n",
     "course_demo_corpus/corpus/unused.csv": b"not selected\n",
 }
+
+
+@pytest.fixture
+def server_command_line() -> Iterator[None]:
+    """For tests that call ``helpers.serving.cli.main``: its logger as it was, afterwards."""
+    from helpers.serving.cli import SERVER_LOGGER
+
+    yield
+    logger = logging.getLogger(SERVER_LOGGER)
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
 
 
 def offline_pip(monkeypatch: pytest.MonkeyPatch, find_links: Path | None = None) -> None:

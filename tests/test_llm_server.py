@@ -294,9 +294,9 @@ def test_a_client_that_leaves_mid_stream_frees_the_model() -> None:
     assert time.monotonic() - started < 2, "the abandoned generation should stop, not run to its end"
 
 
-def test_the_command_line_serves_one_kind_and_reports_a_missing_model_file(tmp_path, capsys) -> None:
-    import logging
-
+def test_the_command_line_serves_one_kind_and_reports_a_missing_model_file(
+    tmp_path, capsys, server_command_line
+) -> None:
     from helpers.serving import cli
 
     arguments = cli.build_parser().parse_args(["--llm", "tiny=model.gguf", "--max-tokens", "32"])
@@ -305,13 +305,7 @@ def test_the_command_line_serves_one_kind_and_reports_a_missing_model_file(tmp_p
         cli.build_parser().parse_args(["--llm", "a=b.gguf", "--model", "mnist=models/mnist"])
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["--llm", "a=b.gguf", "--time-limit-s", "0"])
-    logger = logging.getLogger(cli.SERVER_LOGGER)
-    try:
-        assert cli.main(["--llm", f"tiny={tmp_path / 'missing.gguf'}"]) == 1
-    finally:
-        logger.handlers.clear()
-        logger.setLevel(logging.NOTSET)
-        logger.propagate = True
+    assert cli.main(["--llm", f"tiny={tmp_path / 'missing.gguf'}"]) == 1
     assert "prefetch smollm2_135m_instruct_q4_1" in capsys.readouterr().err, "the error says how to get the file"
 
 
