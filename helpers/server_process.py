@@ -186,16 +186,36 @@ def start_server(
         raise
 
 
+def _serving_command(served: Sequence[str], *, port: int, host: str, extra_args: Sequence[str]) -> list[str]:
+    """``python -m helpers.serving`` with the ``served`` arguments, bound to ``host:port``."""
+    command = [sys.executable, "-m", "helpers.serving", *served, "--host", host, "--port", str(port)]
+    return [*command, "--exit-with-parent", *extra_args]
+
+
+def _model_arguments(models: Mapping[str, Path | str]) -> list[str]:
+    if not models:
+        raise ValueError("give at least one model to serve, e.g. {'mnist': 'artifacts/deployment/models/mnist'}")
+    return [part for name, base in models.items() for part in ("--model", f"{name}={Path(base).resolve()}")]
+
+
 def model_server_command(
     models: Mapping[str, Path | str], *, port: int, host: str = LOOPBACK, extra_args: Sequence[str] = ()
 ) -> list[str]:
     """The command line that serves ``models`` (``{name: base folder}``) with :mod:`helpers.serving`."""
-    if not models:
-        raise ValueError("give at least one model to serve, e.g. {'mnist': 'artifacts/deployment/models/mnist'}")
-    command = [sys.executable, "-m", "helpers.serving"]
-    for name, base in models.items():
-        command += ["--model", f"{name}={Path(base).resolve()}"]
-    return [*command, "--host", host, "--port", str(port), "--exit-with-parent", *extra_args]
+    return _serving_command(_model_arguments(models), port=port, host=host, extra_args=extra_args)
+
+
+def _start_serving(
+    served: Sequence[str],
+    port: int | None,
+    host: str,
+    extra_args: Sequence[str],
+    timeout_s: float,
+    log_path: Path | str | None,
+) -> ServerProcess:
+    port = port or free_port(host)
+    command = _serving_command(served, port=port, host=host, extra_args=extra_args)
+    return start_server(command, port=port, host=host, timeout_s=timeout_s, log_path=log_path)
 
 
 def start_model_server(
@@ -208,9 +228,7 @@ def start_model_server(
     log_path: Path | str | None = None,
 ) -> ServerProcess:
     """Start the course's model server on ``host`` (a free port unless given); return it once ready."""
-    port = port or free_port(host)
-    command = model_server_command(models, port=port, host=host, extra_args=extra_args)
-    return start_server(command, port=port, host=host, timeout_s=timeout_s, log_path=log_path)
+    return _start_serving(_model_arguments(models), port, host, extra_args, timeout_s, log_path)
 
 
 def start_llm_server(
@@ -226,17 +244,5 @@ def start_llm_server(
     """Start the course's LLM server (OpenAI's API, :mod:`helpers.serving.openai_app`) for the GGUF
     ``model_file`` under ``name``, on ``host`` (a free port unless given); return it once ready
     (loading and compiling take some seconds)."""
-    port = port or free_port(host)
     served = ["--llm", f"{name}={Path(model_file).resolve()}"]
-    command = [
-        sys.executable,
-        "-m",
-        "helpers.serving",
-        *served,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--exit-with-parent",
-    ]
-    return start_server([*command, *extra_args], port=port, host=host, timeout_s=timeout_s, log_path=log_path)
+    return _start_serving(served, port, host, extra_args, timeout_s, log_path)
