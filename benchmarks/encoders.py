@@ -8,7 +8,8 @@ labelled stories per topic:
 * TF-IDF + logistic regression (notebook 07's baseline) on the whole labelled stories;
 * the small encoder from scratch, pretrained and frozen, pretrained and fine-tuned;
 * all-MiniLM-L6-v2 frozen (sentence vectors + logistic regression);
-* all-MiniLM-L6-v2 fine-tuned (every weight), at the plan's ``minilm_labels_per_class`` only.
+* all-MiniLM-L6-v2 fine-tuned (every weight) on the first ``minilm_sequence_length`` tokens of each story,
+  at the plan's ``minilm_labels_per_class`` only.
 
 Then the retrieval chatbot's top-1 and top-3 accuracy on the held-out paraphrases, MiniLM against
 TF-IDF retrieval. Accuracies are on the test stories (all 2,189 in full mode); seconds include scoring.
@@ -53,7 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--minilm-tokens",
         type=int,
-        help="with --baselines-only: also fine-tune MiniLM on this many tokens per story (minutes per seed)",
+        help="with --baselines-only: also fine-tune MiniLM on this many tokens per story, instead of the plan's "
+        "minilm_sequence_length (minutes per seed)",
     )
     return parser.parse_args(argv)
 
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table.round(4).to_string())
         print("\nmeans over the seeds:\n" + table.groupby(level=0).mean().round(4).to_string())
         if args.minilm_tokens:
-            longer = dataclasses.replace(plan, sequence_length=args.minilm_tokens)
+            longer = dataclasses.replace(plan, minilm_sequence_length=args.minilm_tokens)
             for per_class in plan.minilm_labels_per_class:
                 rows = [
                     lesson.fine_tuned_minilm_row(model_folder, train, test, len(topics), per_class, longer, seed)

@@ -34,6 +34,7 @@ def test_plans_fast_is_smaller_than_full() -> None:
     fast, full = encoders.encoder_plan("fast"), encoders.encoder_plan("full")
     assert fast.mlm_epochs < full.mlm_epochs and full.unlabelled_stories is None and full.test_stories is None
     assert min(full.labels_per_class) == min(fast.labels_per_class) and 50 in full.minilm_labels_per_class
+    assert full.minilm_sequence_length > full.sequence_length, "fine-tuned MiniLM reads more of each story"
 
 
 def test_masking_follows_berts_rule() -> None:
@@ -158,7 +159,9 @@ def test_fine_tuning_minilm_changes_every_block_of_a_fresh_copy() -> None:
     folder = str(fetch("all_minilm_l6_v2") / "model")
     texts = ["oil prices rose after opec cut output"] * 8 + ["the company reported higher quarterly profit"] * 8
     labels = np.array([0] * 8 + [1] * 8)
-    classifier = encoders.fine_tune_bert(folder, texts, labels, 2, tiny_plan(minilm_steps=3), seed=0)
+    plan = tiny_plan(minilm_steps=3, minilm_sequence_length=LENGTH + 4)
+    classifier = encoders.fine_tune_bert(folder, texts, labels, 2, plan, seed=0)
+    assert classifier.preprocessor.sequence_length == plan.minilm_sequence_length != plan.sequence_length
     original = keras_hub.models.BertBackbone.from_preset(folder)
     tuned = classifier.backbone
     for layer in ("transformer_layer_0", "transformer_layer_5"):

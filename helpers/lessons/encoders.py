@@ -36,6 +36,7 @@ class EncoderPlan:
     classifier_steps: int  # optimiser steps of every small-encoder classifier, whatever its number of labels
     classifier_batch_size: int
     minilm_labels_per_class: tuple[int, ...]  # where all-MiniLM-L6-v2 is fine-tuned (slow on a CPU; none in fast mode)
+    minilm_sequence_length: int  # WordPiece tokens per story when MiniLM is fine-tuned
     minilm_steps: int
     minilm_learning_rate: float
 
@@ -57,6 +58,7 @@ def encoder_plan(mode: str) -> EncoderPlan:
         classifier_steps=by_mode(mode, fast=40, full=150),
         classifier_batch_size=16,
         minilm_labels_per_class=by_mode(mode, fast=(), full=(50,)),
+        minilm_sequence_length=128,
         minilm_steps=200,
         minilm_learning_rate=1.5e-4,
     )
@@ -398,11 +400,14 @@ def fine_tune_bert(
     model_folder: str, texts: list[str], labels: np.ndarray, classes: int, plan: EncoderPlan, seed: int
 ) -> keras_hub.models.BertTextClassifier:
     """A fresh copy of the pretrained BERT in ``model_folder`` with a classification head, every weight
-    trained for ``plan.minilm_steps`` steps (batches of 16) with warm-up and cosine decay."""
+    trained for ``plan.minilm_steps`` steps (batches of 16) with warm-up and cosine decay, on the
+    first ``plan.minilm_sequence_length`` WordPiece tokens of each text."""
     keras.utils.set_random_seed(seed)
     backbone = keras_hub.models.BertBackbone.from_preset(model_folder)
     tokenizer = keras_hub.models.BertTokenizer.from_preset(model_folder)
-    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=plan.sequence_length)
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
+        tokenizer, sequence_length=plan.minilm_sequence_length
+    )
     classifier = keras_hub.models.BertTextClassifier(backbone, classes, preprocessor=preprocessor, dropout=0.1)
     classifier.compile(
         optimizer=keras.optimizers.AdamW(warmup_cosine_schedule(plan.minilm_learning_rate, plan.minilm_steps)),
