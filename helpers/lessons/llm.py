@@ -191,6 +191,11 @@ class LlamaAttention(keras.layers.Layer):
         self.value = keras.layers.Dense(config.kv_heads * config.head_width, use_bias=False, name="value")
         self.output_projection = keras.layers.Dense(config.width, use_bias=False, name="output")
 
+    def build(self, input_shape: tuple) -> None:
+        for dense in (self.query, self.key, self.value):
+            dense.build(input_shape)
+        self.output_projection.build((*input_shape[:-1], self.config.heads * self.config.head_width))
+
     def split_heads(self, x: tf.Tensor, heads: int) -> tf.Tensor:
         """(batch, T, heads × head_width) -> (batch, heads, T, head_width)."""
         batch, length = tf.shape(x)[0], tf.shape(x)[1]
@@ -234,6 +239,11 @@ class LlamaBlock(keras.layers.Layer):
         self.up = keras.layers.Dense(config.mlp_width, use_bias=False, name="up")
         self.down = keras.layers.Dense(config.width, use_bias=False, name="down")
 
+    def build(self, input_shape: tuple) -> None:
+        for layer in (self.attention_norm, self.attention, self.mlp_norm, self.gate, self.up):
+            layer.build(input_shape)
+        self.down.build((*input_shape[:-1], self.gate.units))
+
     def mlp(self, x: tf.Tensor) -> tf.Tensor:
         """SwiGLU: the up projection, gated by silu of the gate projection, projected back down."""
         return self.down(tf.nn.silu(self.gate(x)) * self.up(x))
@@ -253,6 +263,12 @@ class Llama(keras.Model):
         self.blocks = [LlamaBlock(config, name=f"block_{i}") for i in range(config.layers)]
         self.final_norm = RMSNorm(config.norm_epsilon, name="final_norm")
 
+    def build(self, input_shape: tuple) -> None:
+        """Every weight from the shapes alone: (batch, T) ids, then (batch, T, width) vectors."""
+        self.token_embedding.build(input_shape)
+        for layer in (*self.blocks, self.final_norm):
+            layer.build((*input_shape, self.config.width))
+
     def next_token_logits(self, x: tf.Tensor) -> tf.Tensor:
         return tf.matmul(self.final_norm(x), self.token_embedding.embeddings, transpose_b=True)
 
@@ -266,7 +282,8 @@ class Llama(keras.Model):
 
 def load_gguf_weights(model: Llama, weights: dict[str, np.ndarray]) -> None:
     """Copy a GGUF model's weights (llama.cpp's names) into ``model``."""
-    model(np.zeros((1, 1), dtype=np.int32))  # create the variables
+    if not model.built:
+        model.build((None, None))  # create the variables
     model.token_embedding.embeddings.assign(weights["token_embd.weight"])
     model.final_norm.scale.assign(weights["output_norm.weight"])
     for i, block in enumerate(model.blocks):
@@ -430,13 +447,16 @@ def generate_uncached(
 def bits_per_character(model: Llama, tokenizer: BytePairTokenizer, text: str, step: int = 256) -> float:
     """−log₂ P of every token of ``text`` after the first, summed, per character those tokens spell.
 
-    Windows of up to 2 × ``step`` tokens, each scoring its last ``step`` tokens."""
+    Windows of up to 2 × ``step`` tokens, each scoring its last ``step`` tokens. Each window is padded
+    at the end to 2 × ``step`` (no position sees the ones after it), so one traced graph scores them all."""
     ids = tokenizer.encode(text)
-    logits_of = tf.function(lambda window: tf.nn.log_softmax(model(window)[0]), reduce_retracing=True)
+    logits_of = tf.function(lambda window: tf.nn.log_softmax(model(window)[0]))
     nats = 0.0
     for start in range(1, len(ids), step):
         first = max(0, start - step)
-        log_probabilities = logits_of(tf.constant([ids[first : start + step]])).numpy()
+        window = np.zeros((1, 2 * step), dtype=np.int32)
+        window[0, : min(start + step, len(ids)) - first] = ids[first : start + step]
+        log_probabilities = logits_of(tf.constant(window)).numpy()
         scored = np.arange(start, min(start + step, len(ids)))
         nats -= log_probabilities[scored - 1 - first, np.array(ids)[scored]].sum()
     return nats / math.log(2) / (len(text) - len(tokenizer.decode(ids[:1])))
