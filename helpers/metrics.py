@@ -1,6 +1,6 @@
 """Classification metrics the course reuses: tables, agreement reports, thresholds, bootstrap intervals.
 
-Notebook 05 computes accuracy, precision, recall and F1 by hand from a confusion matrix; this
+Notebook 05a computes accuracy, precision, recall and F1 by hand from a confusion matrix; this
 module holds the tested, reusable versions that later notebooks call. Everything works on plain
 NumPy arrays: ``y_true`` holds integer class labels, ``y_pred`` predicted labels (not
 probabilities: threshold or ``argmax`` first), ``scores`` the model's probability of class 1.

@@ -30,7 +30,7 @@ def artifacts_dir(*parts: str) -> Path:
     """Folder for what notebooks produce (trained models, exports, logs), created on demand.
 
     ``$COURSE_ARTIFACTS_DIR`` if set, else ``artifacts/`` at the root of the course checkout
-    (so notebook 03's models are found by notebooks 05 and 06), else ``./artifacts``.
+    (so notebook 03's models are found by notebooks 05b and 06), else ``./artifacts``.
     ``artifacts_dir("models")`` returns (and creates) a sub-folder.
     """
     if os.environ.get(ARTIFACTS_VARIABLE):

@@ -1,4 +1,4 @@
-"""Notebook 05's exercise checks: reference answers pass, typical wrong answers fail with the right reason."""
+"""Notebooks 05a and 05b's exercise checks: reference answers pass, typical wrong answers fail with the right reason."""
 
 from __future__ import annotations
 
@@ -94,3 +94,41 @@ def test_threshold_for_precision() -> None:
         checks.check_threshold_for_precision(7, Y_VAL, SCORES_VAL, min_precision=0.8)
     with pytest.raises(ExerciseIncorrect, match="no example is flagged"):
         checks.check_threshold_for_precision(0.95, Y_VAL, SCORES_VAL, min_precision=0.8)
+
+
+def paired_differences(right_a: np.ndarray, right_b: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Resampled accuracy differences A - B, written independently of the notebook: all resamples at once."""
+    samples = np.random.default_rng(seed).integers(0, len(right_a), (n_resamples, len(right_a)))
+    return right_a[samples].mean(axis=1) - right_b[samples].mean(axis=1)
+
+
+def paired_interval(right_a: np.ndarray, right_b: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
+    low, high = np.percentile(paired_differences(right_a, right_b, n_resamples, seed), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def unpaired_interval(right_a: np.ndarray, right_b: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
+    """The classic mistake: each model scored on its own resample."""
+    rng = np.random.default_rng(seed)
+    a = right_a[rng.integers(0, len(right_a), (n_resamples, len(right_a)))].mean(axis=1)
+    b = right_b[rng.integers(0, len(right_b), (n_resamples, len(right_b)))].mean(axis=1)
+    low, high = np.percentile(a - b, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def test_paired_interval() -> None:
+    assert "correct" in checks.check_paired_interval(paired_interval)
+    with pytest.raises(NotAnswered):
+        checks.check_paired_interval(None)
+    wrong = {
+        "the SAME resampled examples": unpaired_interval,
+        "not B - A": lambda a, b, n, seed: paired_interval(b, a, n, seed),
+        "not counts or percentages": lambda a, b, n, seed: tuple(100 * v for v in paired_interval(a, b, n, seed)),
+        "2.5th and 97.5th": lambda a, b, n, seed: tuple(np.percentile(paired_differences(a, b, n, seed), [25, 75])),
+        "low .* is above high": lambda a, b, n, seed: paired_interval(a, b, n, seed)[::-1],
+        "two numbers": lambda a, b, n, seed: paired_interval(a, b, n, seed)[0],
+        "should be a function": (0.0, 1.0),
+    }
+    for reason, answer in wrong.items():
+        with pytest.raises(ExerciseIncorrect, match=reason):
+            checks.check_paired_interval(answer)

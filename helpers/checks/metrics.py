@@ -1,4 +1,4 @@
-"""Exercise checks of notebook 05 (evaluation metrics).
+"""Exercise checks of notebooks 05a (a binary classifier) and 05b (multiclass metrics, uncertainty).
 
 Each check recomputes the right answer from the same inputs and, when the learner's answer is
 wrong, says which common mistake it matches (accuracy instead of F1, micro instead of macro,
@@ -44,7 +44,7 @@ def _diagnose(value: float, expected: float, mistakes: dict[str, float], exercis
 
 
 def check_f1_from_confusion(answer: Any, confusion: Any = F1_EXERCISE_CONFUSION) -> str:
-    """Exercise 1: F1 of class 1 from a binary confusion matrix ``[[TN, FP], [FN, TP]]``."""
+    """05a, exercise 1: F1 of class 1 from a binary confusion matrix ``[[TN, FP], [FN, TP]]``."""
     exercise = "Exercise 1 (F1 from a confusion matrix)"
     require_answer(answer, exercise)
     value = _number(answer, exercise)
@@ -66,8 +66,8 @@ def check_f1_from_confusion(answer: Any, confusion: Any = F1_EXERCISE_CONFUSION)
 
 
 def check_macro_recall(answer: Any, confusion: Any = MACRO_EXERCISE_CONFUSION) -> str:
-    """Exercise 2: macro-averaged recall of a multiclass confusion matrix (rows true, columns predicted)."""
-    exercise = "Exercise 2 (macro-averaged recall)"
+    """05b, exercise 1: macro-averaged recall of a multiclass confusion matrix (rows true, columns predicted)."""
+    exercise = "Exercise 1 (macro-averaged recall)"
     require_answer(answer, exercise)
     value = _number(answer, exercise)
     matrix = np.asarray(confusion, dtype=np.float64)
@@ -84,8 +84,8 @@ def check_macro_recall(answer: Any, confusion: Any = MACRO_EXERCISE_CONFUSION) -
 
 
 def check_specificity(answer: Any, y_true: Any, probabilities: Any, threshold: float = 0.5) -> str:
-    """Exercise 3: specificity TN / (TN + FP) of a binary classifier at ``threshold``."""
-    exercise = "Exercise 3 (specificity)"
+    """05a, exercise 2: specificity TN / (TN + FP) of a binary classifier at ``threshold``."""
+    exercise = "Exercise 2 (specificity)"
     require_answer(answer, exercise)
     value = _number(answer, exercise)
     true = np.asarray(y_true).reshape(-1).astype(int)
@@ -110,14 +110,14 @@ def check_specificity(answer: Any, y_true: Any, probabilities: Any, threshold: f
 
 
 def check_threshold_for_precision(answer: Any, y_val: Any, scores_val: Any, min_precision: float = 0.9) -> str:
-    """Exercise 4: the threshold with the highest validation recall among those with precision ≥ ``min_precision``.
+    """05a, exercise 3: the threshold with the highest validation recall among those with precision ≥ ``min_precision``.
 
     Any threshold that flags the same examples as the best one is accepted (the rule is
     ``score >= threshold``).
     """
     from helpers.metrics import choose_threshold
 
-    exercise = "Exercise 4 (a threshold for a precision goal)"
+    exercise = "Exercise 3 (a threshold for a precision goal)"
     require_answer(answer, exercise)
     threshold = _number(answer, exercise)
     expect(
@@ -160,8 +160,8 @@ AUC_CASES = (  # (labels, scores): with ties, separable, reversed, random
 
 
 def check_auc(answer: Any) -> str:
-    """Exercise 5: ``auc(labels, scores)`` by hand, the ROC AUC as a share of correctly ordered pairs."""
-    exercise = "Exercise 5 (the ROC AUC by hand)"
+    """05a, exercise 4: ``auc(labels, scores)`` by hand, the ROC AUC as a share of correctly ordered pairs."""
+    exercise = "Exercise 4 (the ROC AUC by hand)"
     rng = np.random.default_rng(55)
     random_labels = rng.integers(0, 2, 60)
     random_scores = np.round(rng.random(60) + 0.3 * random_labels, 1)  # rounded: many ties
@@ -182,4 +182,75 @@ def check_auc(answer: Any) -> str:
             f"(your value {value:.4f}, expected {expected:.4f}).",
         )
         expect_close(value, expected, f"{exercise}: the AUC of {case}", rtol=1e-6, atol=1e-9)
+    return passed(exercise)
+
+
+def _interval(answer: Any, exercise: str, case: str, right_a: np.ndarray, right_b: np.ndarray) -> tuple[float, float]:
+    """The learner's ``(low, high)`` for one case, checked to be two finite numbers in order."""
+    found = call_answer(answer, exercise, case, right_a, right_b, 2000, 0)
+    values = np.asarray(found, dtype=object)
+    expect(
+        values.shape == (2,),
+        f"{exercise}: the function should return two numbers, (low, high); for {case} it returned {found!r}.",
+    )
+    low, high = (_number(value, exercise) for value in values)
+    expect(low <= high, f"{exercise}: low ({low:.4f}) is above high ({high:.4f}) for {case}: return (low, high).")
+    return low, high
+
+
+def check_paired_interval(answer: Any) -> str:
+    """05b, exercise 2: ``answer(right_a, right_b, n_resamples, seed)``, the 95 % paired bootstrap
+    interval of the accuracy difference A - B.
+
+    Judged by what such an interval must do: two identical models differ by exactly 0 on every
+    resample; a model right everywhere against one wrong everywhere differs by exactly 1; on two
+    models that agree on most examples, the interval holds the observed difference and is about
+    as wide as the normal approximation of a paired difference says, far narrower than the
+    interval of two independent samples."""
+    exercise = "Exercise 2 (the paired bootstrap)"
+    require_answer(answer, exercise)
+    rng = np.random.default_rng(52)
+    right_a = rng.random(2000) < 0.9
+    right_b = right_a.copy()
+    disagree = rng.choice(2000, 100, replace=False)  # 5 % of the examples: 70 only A gets right, 30 only B
+    right_a[disagree[:70]], right_b[disagree[:70]] = True, False
+    right_a[disagree[70:]], right_b[disagree[70:]] = False, True
+    observed = right_a.mean() - right_b.mean()
+
+    low, high = _interval(answer, exercise, "two identical models", right_b, right_b.copy())
+    expect(
+        np.isclose(low, 0) and np.isclose(high, 0),
+        f"{exercise}: two identical models should differ by exactly 0 on every resample, but your interval is "
+        f"({low:.4f}, {high:.4f}): score both models on the SAME resampled examples.",
+    )
+    always, never = np.ones(50, dtype=bool), np.zeros(50, dtype=bool)
+    low, high = _interval(answer, exercise, "a model always right against one always wrong", always, never)
+    expect(
+        not (np.isclose(low, -1) and np.isclose(high, -1)),
+        f"{exercise}: A always right and B always wrong gives (-1, -1): the difference is A - B, not B - A.",
+    )
+    expect(
+        np.isclose(low, 1) and np.isclose(high, 1),
+        f"{exercise}: A always right and B always wrong should give exactly (1, 1); yours is ({low:.4f}, {high:.4f}). "
+        "Return accuracy differences (fractions), not counts or percentages.",
+    )
+    low, high = _interval(answer, exercise, "two models that agree on 95 % of 2,000 examples", right_a, right_b)
+    differences = right_a.astype(float) - right_b.astype(float)
+    paired_width = 2 * 1.96 * differences.std() / np.sqrt(len(differences))
+    unpaired_width = 2 * 1.96 * np.sqrt(right_a.var() / len(right_a) + right_b.var() / len(right_b))
+    expect(
+        low <= observed <= high,
+        f"{exercise}: the observed difference {observed:+.4f} is outside your interval ({low:+.4f}, {high:+.4f}).",
+    )
+    expect(
+        high - low < 0.5 * (paired_width + unpaired_width),
+        f"{exercise}: your interval is {high - low:.4f} wide, about what two INDEPENDENT samples give "
+        f"({unpaired_width:.4f}); the paired interval is near {paired_width:.4f}: draw one set of indices per "
+        "resample and use it for both models.",
+    )
+    expect(
+        high - low > 0.6 * paired_width,
+        f"{exercise}: your interval is {high - low:.4f} wide, far narrower than a 95 % interval of this difference "
+        f"(about {paired_width:.4f}): take the 2.5th and 97.5th percentiles of the resampled differences.",
+    )
     return passed(exercise)

@@ -45,17 +45,21 @@ def mnist_dataset(
 DROPOUT = 0.3
 
 
-def build_mlp(hidden_units: int = 512, dropout: float = DROPOUT) -> keras.Model:
-    """The improved MLP, untrained: raw 0-255 pixels (batch, 28, 28) in, 10 probabilities out."""
+def build_mlp(hidden_units: int = 512, dropout: float = DROPOUT, hidden_layers: int = 2) -> keras.Model:
+    """The improved MLP, untrained: raw 0-255 pixels (batch, 28, 28) in, 10 probabilities out.
+    ``hidden_layers`` Dense layers of ``hidden_units`` ReLU units, each followed by dropout."""
+    hidden = []
+    for i in range(1, hidden_layers + 1):
+        hidden += [
+            layers.Dense(hidden_units, activation="relu", name=f"hidden{i}"),
+            layers.Dropout(dropout, name=f"dropout{i}"),
+        ]
     return keras.Sequential(
         [
             keras.Input((28, 28), name="pixels"),
             layers.Rescaling(1 / 255, name="scale"),
             layers.Flatten(name="flatten"),
-            layers.Dense(hidden_units, activation="relu", name="hidden1"),
-            layers.Dropout(dropout, name="dropout1"),
-            layers.Dense(hidden_units, activation="relu", name="hidden2"),
-            layers.Dropout(dropout, name="dropout2"),
+            *hidden,
             layers.Dense(10, activation="softmax", name="probabilities"),
         ],
         name="mnist_mlp",
@@ -196,7 +200,7 @@ def build_cnn(dropout: float = DROPOUT) -> keras.Model:
 
 
 def mnist_model_path(kind: ModelKind) -> Path:
-    """Where this notebook saves (and notebooks 05 and 06 look for) the trained model of ``kind``."""
+    """Where this notebook saves (and notebooks 05b and 06 look for) the trained model of ``kind``."""
     check_kind(kind)
     return artifacts_dir("models") / f"mnist_{kind}.keras"
 
