@@ -70,7 +70,7 @@ def rl_plan(mode: str) -> RLPlan:
         dqn=DQNPlan(
             hidden_units=64,
             max_steps=by_mode(mode, fast=6_000, full=100_000),
-            buffer_size=50_000,
+            buffer_size=100_000,
             batch_size=64,
             learning_rate=by_mode(mode, fast=1e-3, full=5e-4),
             discount=0.99,
@@ -79,7 +79,7 @@ def rl_plan(mode: str) -> RLPlan:
             epsilon_decay_steps=by_mode(mode, fast=2_000, full=15_000),
             warmup_steps=500,
             target_update_every=500,
-            evaluate_every=by_mode(mode, fast=1_000, full=2_500),
+            evaluate_every=1_000,
             selection_episodes=by_mode(mode, fast=10, full=20),
             evaluation_episodes=100,
         ),
