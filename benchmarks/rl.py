@@ -2,7 +2,7 @@
 
 The notebook's own code (``helpers.lessons.rl``, exported from its cells). For each seed it prints:
 
-* CliffWalking-v1 (ε = 0.1, α = 0.5, 500 episodes, Sutton and Barto's example 6.6): the return of
+* CliffWalking-v1 (ε = 0.1 as in Sutton and Barto's example 6.6, α falling from 0.5 to 0.1, 500 episodes): the return of
   SARSA's and Q-learning's greedy paths after training, and each one's mean return during training;
 * slippery FrozenLake-v1 4x4: the success rate of Q-learning's greedy policy against value
   iteration's (the optimum), both over the plan's simulated episodes (10,000), and the optimal
@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     print(plan)
     met = True
 
-    print(f"\nCliffWalking-v1, ε = {plan.cliff_epsilon}, α = {plan.cliff_step_size}, {plan.cliff_episodes} episodes")
+    print(
+        f"\nCliffWalking-v1, ε = {plan.cliff_epsilon}, α {plan.cliff_step_sizes[0]} -> {plan.cliff_step_sizes[1]}, "
+        f"{plan.cliff_episodes} episodes"
+    )
     cliff = gym.make("CliffWalking-v1")
     sarsa_means, q_means = [], []
     for seed in seeds:
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 cliff,
                 method,
                 episodes=plan.cliff_episodes,
-                step_sizes=(plan.cliff_step_size, plan.cliff_step_size),
+                step_sizes=plan.cliff_step_sizes,
                 discount=1.0,
                 epsilon=plan.cliff_epsilon,
                 seed=seed,

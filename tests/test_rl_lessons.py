@@ -95,7 +95,7 @@ def test_epsilon_greedy_explores_and_breaks_ties_at_random() -> None:
 def test_td_control_on_cliff_walking_separates_sarsa_from_q_learning() -> None:
     cliff = gym.make("CliffWalking-v1")
     results = {
-        method: rl.td_control(cliff, method, episodes=500, step_sizes=(0.5, 0.5), discount=1.0, epsilon=0.1, seed=7)
+        method: rl.td_control(cliff, method, episodes=500, step_sizes=(0.5, 0.1), discount=1.0, epsilon=0.1, seed=7)
         for method in rl.METHODS
     }
     paths = {method: rl.greedy_path(cliff, result.q_values) for method, result in results.items()}

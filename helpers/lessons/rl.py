@@ -43,7 +43,7 @@ class RLPlan:
 
     cliff_episodes: int
     cliff_runs: int  # runs (seeds) per algorithm averaged in the learning curves
-    cliff_step_size: float  # α
+    cliff_step_sizes: tuple[float, float]  # α falls linearly from the first to the second over training
     cliff_epsilon: float  # ε, constant, as in Sutton and Barto's example 6.6
     lake_discount: float  # γ of FrozenLake, for value iteration and Q-learning alike
     lake_episodes: int
@@ -59,7 +59,7 @@ def rl_plan(mode: str) -> RLPlan:
     return RLPlan(
         cliff_episodes=500,
         cliff_runs=by_mode(mode, fast=3, full=20),
-        cliff_step_size=0.5,
+        cliff_step_sizes=(0.5, 0.1),
         cliff_epsilon=0.1,
         lake_discount=0.99,
         lake_episodes=by_mode(mode, fast=5_000, full=20_000),
