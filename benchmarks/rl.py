@@ -1,0 +1,198 @@
+"""Reinforcement learning as notebook 12 does it: CliffWalking, slippery FrozenLake, a DQN on CartPole-v1.
+
+The notebook's own code (``helpers.lessons.rl``, exported from its cells). For each seed it prints:
+
+* CliffWalking-v1 (ε = 0.1 as in Sutton and Barto's example 6.6, α falling from 0.5 to 0.1, 500 episodes): the return of
+  SARSA's and Q-learning's greedy paths after training, and each one's mean return during training;
+* slippery FrozenLake-v1 4x4: the success rate of Q-learning's greedy policy against value
+  iteration's (the optimum), both over the plan's simulated episodes (10,000), and the optimal
+  policy's success rate in gymnasium itself (1,000 episodes), which checks the simulation;
+* the deep Q-network on CartPole-v1: its mean return over 100 greedy test episodes (seeds never
+  seen in training), steps and seconds of training, against a random policy.
+
+Targets: Q-learning's greedy path returns -13 and SARSA's -15 or less (at least one row from the cliff)
+for every seed, and SARSA's mean return during training is above Q-learning's; the learned FrozenLake
+policy within 5 points of the optimum for every seed; the DQN's mean test return at least 475 (full
+mode; fast mode: 60, clearly above a random policy's ~22) for at least 2 of the 3 seeds, each trained
+within 15 minutes.
+
+    python benchmarks/rl.py                     # COURSE_MODE (default full), seeds 42, 1, 2
+    python benchmarks/rl.py --fast              # a quick check run (about a minute)
+    python benchmarks/rl.py --check             # exit 1 when a target is missed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from helpers.mode import by_mode, course_mode
+
+OPTIMAL_CLIFF_RETURN = -13
+MAX_SAFE_CLIFF_RETURN = -15
+MAX_SUCCESS_GAP = 0.05
+MAX_SIMULATION_GAP = 0.05
+MAX_DQN_SECONDS = 15 * 60
+SEEDS_THAT_MUST_MEET_THE_DQN_TARGET = 2
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
+    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds (default 42,1,2)")
+    parser.add_argument("--skip-dqn", action="store_true", help="the tabular part only")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    args = parser.parse_args(argv)
+    try:
+        args.seed_list = [int(seed) for seed in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds takes whole numbers separated by commas, e.g. 42,1,2; got {args.seeds!r}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mode = "fast" if args.fast else course_mode()
+    seeds = args.seed_list
+
+    import gymnasium as gym
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from helpers.lessons import rl as lesson
+
+    plan = lesson.rl_plan(mode)
+    min_dqn_return = by_mode(mode, fast=60.0, full=475.0)
+    print(
+        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   gymnasium {gym.__version__}   "
+        f"CPUs: {os.cpu_count()}   load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
+    )
+    print(plan)
+    met = True
+
+    print(
+        f"\nCliffWalking-v1, ε = {plan.cliff_epsilon}, α {plan.cliff_step_sizes[0]} -> {plan.cliff_step_sizes[1]}, "
+        f"{plan.cliff_episodes} episodes"
+    )
+    cliff = gym.make("CliffWalking-v1")
+    sarsa_means, q_means = [], []
+    for seed in seeds:
+        row = {}
+        for method in lesson.METHODS:
+            result = lesson.td_control(
+                cliff,
+                method,
+                episodes=plan.cliff_episodes,
+                step_sizes=plan.cliff_step_sizes,
+                discount=1.0,
+                epsilon=plan.cliff_epsilon,
+                seed=seed,
+            )
+            _, greedy_return, arrived = lesson.greedy_path(cliff, result.q_values)
+            row[method] = (greedy_return if arrived else float("-inf"), float(result.returns.mean()))
+        sarsa_means.append(row["sarsa"][1])
+        q_means.append(row["q-learning"][1])
+        seed_met = row["q-learning"][0] == OPTIMAL_CLIFF_RETURN and row["sarsa"][0] <= MAX_SAFE_CLIFF_RETURN
+        met &= seed_met
+        print(
+            f"  seed {seed:>3}  greedy path: SARSA {row['sarsa'][0]:.0f}, Q-learning {row['q-learning'][0]:.0f}   "
+            f"mean return during training: SARSA {row['sarsa'][1]:.1f}, Q-learning {row['q-learning'][1]:.1f}"
+            f"   {'ok' if seed_met else 'MISSED'}",
+            flush=True,
+        )
+    training_met = float(np.mean(sarsa_means)) > float(np.mean(q_means))
+    met &= training_met
+    print(
+        f"  targets: Q-learning's path {OPTIMAL_CLIFF_RETURN}, SARSA's <= {MAX_SAFE_CLIFF_RETURN}; mean training "
+        f"return SARSA {np.mean(sarsa_means):.1f} > Q-learning {np.mean(q_means):.1f}: {training_met}"
+    )
+
+    lake = gym.make("FrozenLake-v1")
+    mdp = lesson.tabular_mdp(lake)
+    optimal = lesson.value_iteration(mdp, plan.lake_discount)
+    optimal_policy = lesson.greedy_policy(optimal.q_values)
+    limit = lake.spec.max_episode_steps
+    print(
+        f"\nslippery FrozenLake-v1 4x4, γ = {plan.lake_discount}: value iteration in {optimal.sweeps} sweeps, "
+        f"V*(start) = {optimal.values[0]:.3f}; Q-learning {plan.lake_episodes:,} episodes, ε = {plan.lake_epsilon}, "
+        f"α {plan.lake_step_sizes[0]} -> {plan.lake_step_sizes[1]}; success rates over "
+        f"{plan.simulated_episodes:,} simulated episodes"
+    )
+    for seed in seeds:
+        optimal_success = float(
+            lesson.simulate_policy(
+                mdp, optimal_policy, episodes=plan.simulated_episodes, max_steps=limit, seed=seed
+            ).mean()
+        )
+        real = float(
+            lesson.run_episodes(
+                lake, lambda state: int(optimal_policy[state]), episodes=plan.gymnasium_episodes, seed=seed
+            ).mean()
+        )
+        learned = lesson.td_control(
+            lake,
+            "q-learning",
+            episodes=plan.lake_episodes,
+            step_sizes=plan.lake_step_sizes,
+            discount=plan.lake_discount,
+            epsilon=plan.lake_epsilon,
+            seed=seed,
+        )
+        policy = lesson.greedy_policy(learned.q_values)
+        success = float(
+            lesson.simulate_policy(mdp, policy, episodes=plan.simulated_episodes, max_steps=limit, seed=seed + 1).mean()
+        )
+        seed_met = success >= optimal_success - MAX_SUCCESS_GAP and abs(real - optimal_success) <= MAX_SIMULATION_GAP
+        met &= seed_met
+        print(
+            f"  seed {seed:>3}  learned {success:.3f}, optimal {optimal_success:.3f} "
+            f"(gap {100 * (optimal_success - success):+.1f} points; optimal in gymnasium, "
+            f"{plan.gymnasium_episodes:,} episodes: {real:.3f})   "
+            f"{'ok' if seed_met else 'MISSED'}",
+            flush=True,
+        )
+
+    if args.skip_dqn:
+        print("\nDQN skipped (--skip-dqn): its target is not measured")
+        met = False
+    else:
+        print(f"\nDQN on CartPole-v1, up to {plan.dqn.max_steps:,} steps; {plan.dqn.evaluation_episodes} test episodes")
+        rng = np.random.default_rng(0)
+        random_returns = lesson.evaluate_policy(
+            lambda batch: rng.integers(0, 2, len(batch)),
+            episodes=plan.dqn.evaluation_episodes,
+            seed=lesson.EVALUATION_SEED,
+        )
+        print(f"  random policy: mean return {random_returns.mean():.1f}")
+        successes = 0
+        for seed in seeds:
+            training = lesson.train_dqn(plan.dqn, seed)
+            returns = lesson.evaluate_policy(
+                lambda batch, agent=training.agent: agent.greedy_actions(batch),
+                episodes=plan.dqn.evaluation_episodes,
+                seed=lesson.EVALUATION_SEED,
+            )
+            seed_met = returns.mean() >= min_dqn_return and training.seconds <= MAX_DQN_SECONDS
+            successes += seed_met
+            print(
+                f"  seed {seed:>3}  mean test return {returns.mean():.1f} (min {returns.min():.0f}, "
+                f"{np.mean(returns == 500):.0%} at 500)   {training.steps:,} steps, {len(training.episode_returns)} "
+                f"episodes, {training.seconds:.0f} s ({1000 * training.seconds / training.steps:.2f} ms per step), "
+                f"weights of step {training.best_step:,}   {'ok' if seed_met else 'MISSED'}",
+                flush=True,
+            )
+        needed = min(SEEDS_THAT_MUST_MEET_THE_DQN_TARGET, len(seeds))
+        print(
+            f"  target: mean test return >= {min_dqn_return:.0f} within {MAX_DQN_SECONDS // 60} min of training, "
+            f"for {needed} of {len(seeds)} seeds: {successes} met"
+        )
+        met &= successes >= needed
+    print(f"\ntargets: {'met' if met else 'NOT met'}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
+    return 1 if args.check and not met else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
