@@ -30,9 +30,9 @@ from typing import Any
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=12_288, help="MNIST training images (default 12288)")
+    parser.add_argument("--samples", type=int, default=8_192, help="MNIST training images (default 8192)")
     parser.add_argument("--test-samples", type=int, default=5_000, help="test images for the accuracy")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--global-batch", type=int, default=256, help="examples per step over all replicas")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=42)
@@ -80,6 +80,17 @@ def make_strategy(local_devices: int) -> Any:
     return tf.distribute.get_strategy()
 
 
+def strategy_name(strategy: Any) -> str:
+    """The strategy's public name (MultiWorkerMirroredStrategy's class is CollectiveAllReduceStrategy)."""
+    import tensorflow as tf
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "MultiWorkerMirroredStrategy"
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return "MirroredStrategy"
+    return "default (one replica)"
+
+
 def train_with_fit(strategy: Any, args: argparse.Namespace, images: Any, labels: Any) -> dict[str, Any]:
     """The same model and data through ``model.fit`` (no checkpoints): the loss of each epoch."""
     import keras
@@ -114,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--samples {args.samples} is more than the {len(x_train)} MNIST training images", file=sys.stderr)
         return 2
     images, labels = x_train[: args.samples], y_train[: args.samples]
-    emit("start", task=task, replicas=int(strategy.num_replicas_in_sync), strategy=type(strategy).__name__)
+    emit("start", task=task, replicas=int(strategy.num_replicas_in_sync), strategy=strategy_name(strategy))
     started = time.perf_counter()
     if args.loop == "fit":
         run = train_with_fit(strategy, args, images, labels)
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     test_accuracy = accuracy(model, x_test[: args.test_samples], y_test[: args.test_samples])
     result = {
         "task": task,
-        "strategy": type(strategy).__name__,
+        "strategy": strategy_name(strategy),
         "replicas": int(strategy.num_replicas_in_sync),
         "resumed_from_epoch": resumed,
         "losses": {str(epoch): float(loss) for epoch, loss in losses.items()},
