@@ -91,23 +91,6 @@ def strategy_name(strategy: Any) -> str:
     return "default (one replica)"
 
 
-def train_with_fit(strategy: Any, args: argparse.Namespace, images: Any, labels: Any) -> dict[str, Any]:
-    """The same model and data through ``model.fit`` (no checkpoints): the loss of each epoch."""
-    import keras
-
-    from helpers.lessons.mlp_gradient_tape import build_mnist_mlp
-    from helpers.lessons.scaling import training_dataset
-    from helpers.seeding import seed_everything
-
-    seed_everything(args.seed)
-    with strategy.scope():
-        model = build_mnist_mlp()
-        model.compile(keras.optimizers.Adam(args.learning_rate), "sparse_categorical_crossentropy")
-    dataset = training_dataset(images, labels, args.global_batch, args.seed)
-    history = model.fit(dataset, epochs=args.epochs, verbose=0)
-    return {"model": model, "losses": dict(enumerate(history.history["loss"], start=1)), "resumed_from_epoch": 0}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.exit_with_parent:
@@ -115,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from helpers.data import load_mnist
-    from helpers.lessons.scaling import accuracy, train_distributed
+    from helpers.lessons.scaling import accuracy, fit_model, train_distributed
 
     strategy = make_strategy(args.local_devices)
     resolver = strategy.cluster_resolver
@@ -128,8 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     emit("start", task=task, replicas=int(strategy.num_replicas_in_sync), strategy=strategy_name(strategy))
     started = time.perf_counter()
     if args.loop == "fit":
-        run = train_with_fit(strategy, args, images, labels)
-        model, losses, resumed, step_seconds = run["model"], run["losses"], 0, []
+        model, losses = fit_model(
+            strategy,
+            images,
+            labels,
+            epochs=args.epochs,
+            global_batch=args.global_batch,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+        )
+        resumed, step_seconds = 0, []
     else:
         checkpoint_dir = str(args.checkpoint_dir) if args.checkpoint_dir else None
         training = train_distributed(

@@ -69,6 +69,8 @@ def test_cpu_flags_and_low_precision(tmp_path) -> None:
 def test_matmul_flops_are_measured() -> None:
     flops = scaling.matmul_flops_per_second(128, "float32", repeats=3)
     assert 1e6 < flops < 1e15
+    best = scaling.matmul_limit("float32", sizes=(64, 128), repeats=2)
+    assert 1e6 < best < 1e15
 
 
 def test_png_round_trip_and_both_pipelines_give_the_same_examples() -> None:
@@ -119,7 +121,9 @@ def test_the_ladder_measures_every_rung_and_they_all_train() -> None:
         scaling.Rung("graph, wrong pipeline", 64, pipeline="wrong"),
         scaling.Rung("graph, 4 steps per call", 64, steps_per_execution=4),
     ]
-    rows = scaling.measure_ladder(rungs, pngs, labels, (test_images, test_labels), rounds=1, seed=0)
+    ladder = scaling.measure_ladder(rungs, pngs, labels, (test_images, test_labels), rounds=1, seed=0)
+    rows = ladder.rows
+    assert list(ladder.limits) == ["float32"] and 1e6 < ladder.limits["float32"] < 1e15
     assert [row["rung"] for row in rows] == ["eager", "graph, wrong pipeline", "graph, 4 steps per call"]
     for row in rows:
         assert row["samples/s"] > 0 and row["warm-up s"] > 0

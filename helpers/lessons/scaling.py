@@ -29,7 +29,6 @@ class ScalingPlan:
     ladder_samples: int  # training images per timed epoch of the ladder
     ladder_rounds: int  # timed epochs per rung (the rungs take turns, round by round)
     eager_steps: int  # steps per timed epoch of the eager rung (it is slow; its speed needs no full epoch)
-    matmul_size: int  # n of the n × n matmul that measures the machine's limit
     large_batch: int  # the "larger batch" rungs
     steps_per_execution: int  # training steps per call of the compiled loop
     distributed_samples: int  # training images of the distributed runs
@@ -44,7 +43,6 @@ def scaling_plan(mode: str) -> ScalingPlan:
         ladder_samples=by_mode(mode, fast=16_384, full=60_000),
         ladder_rounds=by_mode(mode, fast=2, full=3),
         eager_steps=by_mode(mode, fast=16, full=64),
-        matmul_size=2048,
         large_batch=2048,
         steps_per_execution=8,
         distributed_samples=by_mode(mode, fast=8_192, full=60_000),
@@ -70,6 +68,16 @@ def matmul_flops_per_second(size: int = 2048, dtype: str = "float32", repeats: i
         matmul(a, b).numpy()
         best = min(best, time.perf_counter() - started)
     return 2 * size**3 / best
+
+
+def matmul_limit(dtype: str = "float32", sizes: Sequence[int] = (512, 1024, 2048), repeats: int = 8) -> float:
+    """The machine's limit in ``dtype``: the best FLOP/s of square matmuls of several ``sizes``.
+
+    A large matmul splits its work over all the cores and waits for the slowest; on a machine shared with other
+    jobs a short one more often runs while the cores are free. So: several sizes, each many times (the smaller,
+    the more often), and the best counts.
+    """
+    return max(matmul_flops_per_second(size, dtype, repeats * max(1, 2048 // size)) for size in sizes)
 
 
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
@@ -216,7 +224,7 @@ class Ladder:
     """What :func:`measure_ladder` measured: one row per rung, and the machine's limit in the same rounds."""
 
     rows: list[dict[str, object]]  # rung, samples/s (median epoch), warm-up s, test accuracy
-    limits: dict[str, float]  # dtype -> matmul FLOP/s, median over the rounds (the best of 3 matmuls in each)
+    limits: dict[str, float]  # dtype -> the best matmul FLOP/s of all the rounds
 
 
 def measure_ladder(
@@ -227,12 +235,12 @@ def measure_ladder(
     *,
     rounds: int,
     seed: int,
-    matmul_size: int = 2048,
     limit_dtypes: Sequence[str] = ("float32",),
 ) -> Ladder:
     """Train every rung from the same weights: one warm-up epoch each (tracing, compiling, filling the cache),
     then ``rounds`` timed epochs, the rungs taking turns, and the limit's matmul taking its turn in every round
-    too: a busy spell of a shared machine then slows the rungs and the limit alike, and the shares stay fair."""
+    too (:func:`matmul_limit`, the best of the rounds): a busy spell of a shared machine then hits the rungs and
+    the limit alike."""
     start_weights = build_mnist_mlp().get_weights()
     trainers = [RungTrainer(rung, pngs, labels, start_weights, seed) for rung in rungs]
     warmup = [trainer.epoch() for trainer in trainers]
@@ -240,7 +248,7 @@ def measure_ladder(
     limits: dict[str, list[float]] = {dtype: [] for dtype in limit_dtypes}
     for _ in range(rounds):
         for dtype, measured in limits.items():
-            measured.append(matmul_flops_per_second(matmul_size, dtype, repeats=3))
+            measured.append(matmul_limit(dtype, repeats=2))
         for times, trainer in zip(seconds, trainers, strict=True):
             times.append(trainer.epoch())
     rows = [
@@ -252,7 +260,7 @@ def measure_ladder(
         }
         for trainer, times, first in zip(trainers, seconds, warmup, strict=True)
     ]
-    return Ladder(rows, {dtype: statistics.median(measured) for dtype, measured in limits.items()})
+    return Ladder(rows, {dtype: max(measured) for dtype, measured in limits.items()})
 
 
 def standard_rungs(plan: ScalingPlan, low_precision: str | None) -> list[Rung]:
@@ -414,3 +422,23 @@ def train_distributed(
     if checkpoint_dir is not None and not is_chief:
         shutil.rmtree(write_dir, ignore_errors=True)
     return DistributedTraining(model, resumed_from, losses, step_seconds)
+
+
+def fit_model(
+    strategy: tf.distribute.Strategy,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    epochs: int,
+    global_batch: int,
+    learning_rate: float,
+    seed: int,
+) -> tuple[keras.Model, dict[int, float]]:
+    """The same model, data and optimiser through Keras's ``fit`` under ``strategy``: the model and each epoch's
+    loss. (``fit`` splits every batch between the replicas and all-reduces the gradients itself.)"""
+    seed_everything(seed)
+    with strategy.scope():
+        model = build_mnist_mlp()
+        model.compile(keras.optimizers.Adam(learning_rate), keras.losses.SparseCategoricalCrossentropy())
+    history = model.fit(training_dataset(images, labels, global_batch, seed), epochs=epochs, verbose=0)
+    return model, dict(enumerate(history.history["loss"], start=1))
