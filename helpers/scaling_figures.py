@@ -85,8 +85,14 @@ def step_time_figure(
             label="measured here (2 cores shared)",
         )
     axes.set_xlabel("workers (fixed global batch)")
-    axes.set_ylabel("seconds per step (ms)")
+    from matplotlib.ticker import ScalarFormatter
+
+    axes.set_ylabel("milliseconds per step")
     axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(ScalarFormatter())
+    axes.yaxis.set_minor_formatter(ScalarFormatter())
+    axes.set_xscale("log", base=2)
+    axes.xaxis.set_major_formatter(ScalarFormatter())
     axes.set_title("when data parallelism pays: compute / N + all-reduce", fontsize=11)
     axes.legend(fontsize=8)
     figure.tight_layout()
