@@ -139,7 +139,9 @@ def test_standard_rungs_add_mixed_precision_only_with_hardware_for_it() -> None:
     names = [rung.name for rung in scaling.standard_rungs(plan, None)]
     assert names[0] == "eager, batch 128" and not any("mixed" in name for name in names)
     with_bf16 = scaling.standard_rungs(plan, "bfloat16")
-    assert [rung.precision for rung in with_bf16[-2:]] == ["mixed_bfloat16"] * 2
+    assert [rung.precision for rung in with_bf16[-2:]] == ["float32", "mixed_bfloat16"]
+    full = scaling.standard_rungs(scaling.scaling_plan("full"), "bfloat16")
+    assert [rung.batch_size for rung in full if rung.precision != "float32"] == [2048, 8192]
     assert scaling.scaling_plan("full").ladder_samples == 60_000
 
 

@@ -81,7 +81,7 @@ def test_two_workers_train_like_one_and_a_killed_cluster_resumes(folder: Path) -
     assert [start["replicas"] for start in starts] == [2, 2] and {s["task"] for s in starts} == {0, 1}
     assert two["strategy"] == "MultiWorkerMirroredStrategy" and two["test_accuracy"] > 0.5
     single = events_in(run_worker([*SMALL], log_path=folder / "single.log"))[-1]
-    assert abs(single["test_accuracy"] - two["test_accuracy"]) <= 0.02, (single, two)
+    assert abs(single["test_accuracy"] - two["test_accuracy"]) <= 0.005, (single, two)  # the bound
 
     args = [*SMALL, "--epochs", "3", "--checkpoint-dir", folder / "checkpoints", "--result", result]
     with start_worker_cluster(2, args, log_dir=folder / "first") as cluster:

@@ -30,6 +30,7 @@ class ScalingPlan:
     ladder_rounds: int  # timed epochs per rung (the rungs take turns, round by round)
     eager_steps: int  # steps per timed epoch of the eager rung (it is slow; its speed needs no full epoch)
     large_batch: int  # the "larger batch" rungs
+    largest_batch: int | None  # one more mixed-precision rung at this batch (full mode: enough steps per epoch)
     steps_per_execution: int  # training steps per call of the compiled loop
     distributed_samples: int  # training images of the distributed runs
     distributed_epochs: int
@@ -44,6 +45,7 @@ def scaling_plan(mode: str) -> ScalingPlan:
         ladder_rounds=by_mode(mode, fast=2, full=3),
         eager_steps=by_mode(mode, fast=16, full=64),
         large_batch=2048,
+        largest_batch=by_mode(mode, fast=None, full=8192),
         steps_per_execution=8,
         distributed_samples=by_mode(mode, fast=8_192, full=60_000),
         distributed_epochs=by_mode(mode, fast=4, full=8),
@@ -279,7 +281,10 @@ def standard_rungs(plan: ScalingPlan, low_precision: str | None) -> list[Rung]:
     if low_precision is not None:
         policy = f"mixed_{low_precision}"
         rungs.append(Rung(f"tf.function, batch {large}, {spe} steps per call, {policy}", large, "graph", spe, policy))
-        rungs.append(Rung(f"tf.function, batch {4 * large}, {policy}", 4 * large, "graph", 1, policy))
+        if plan.largest_batch is not None:
+            rungs.append(
+                Rung(f"tf.function, batch {plan.largest_batch}, {policy}", plan.largest_batch, "graph", 1, policy)
+            )
     return rungs
 
 
