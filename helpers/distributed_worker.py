@@ -21,6 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -67,6 +70,22 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
+def socket_bytes_sent(pid: int | None = None) -> int | None:
+    """Bytes the TCP sockets of process ``pid`` (default: this one) have sent so far, summed from the kernel's
+    per-socket counters (``ss -tinp``, iproute2; Linux). None where ``ss`` is missing or shows no counters."""
+    if shutil.which("ss") is None:
+        return None
+    listing = subprocess.run(["ss", "-tinpH"], capture_output=True, text=True, check=False).stdout
+    owner, total, found = f"pid={pid or os.getpid()},", 0, False
+    mine = False
+    for line in listing.splitlines():
+        if not line[:1].isspace():  # a socket's first line names its process; its counters follow, indented
+            mine = owner in line
+        elif mine and (match := re.search(r"bytes_sent:(\d+)", line)):
+            total, found = total + int(match.group(1)), True
+    return total if found else None
+
+
 def make_strategy(local_devices: int) -> Any:
     """MultiWorkerMirroredStrategy under TF_CONFIG, MirroredStrategy over ``local_devices`` CPUs, or the default."""
     import tensorflow as tf
@@ -109,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     images, labels = x_train[: args.samples], y_train[: args.samples]
     emit("start", task=task, replicas=int(strategy.num_replicas_in_sync), strategy=strategy_name(strategy))
-    started = time.perf_counter()
+    started, sent_per_step = time.perf_counter(), None
     if args.loop == "fit":
         model, losses = fit_model(
             strategy,
@@ -123,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         resumed, step_seconds = 0, []
     else:
         checkpoint_dir = str(args.checkpoint_dir) if args.checkpoint_dir else None
+        sent_after_epoch: dict[int, int | None] = {}
+
+        def on_epoch(epoch: int, loss: float) -> None:
+            sent_after_epoch[epoch] = socket_bytes_sent()
+            emit("epoch", task=task, epoch=epoch, loss=loss)
+
         training = train_distributed(
             strategy,
             images,
@@ -132,10 +157,16 @@ def main(argv: list[str] | None = None) -> int:
             learning_rate=args.learning_rate,
             seed=args.seed,
             checkpoint_dir=checkpoint_dir,
-            on_epoch=lambda epoch, loss: emit("epoch", task=task, epoch=epoch, loss=loss),
+            on_epoch=on_epoch,
         )
         model, losses, resumed = training.model, training.losses, training.resumed_from_epoch
         step_seconds = training.step_seconds
+        # Bytes sent per step, from the end of the first epoch this run trained (the start-up's broadcast of the
+        # initial weights and the tracing are behind) to the end of the last, in the epochs without checkpoints.
+        epochs_done = sorted(sent_after_epoch)
+        counted = [sent_after_epoch[epoch] for epoch in epochs_done]
+        if len(counted) >= 2 and None not in counted and args.checkpoint_dir is None:
+            sent_per_step = (counted[-1] - counted[0]) / ((len(counted) - 1) * (args.samples // args.global_batch))
     seconds = time.perf_counter() - started
     test_accuracy = accuracy(model, x_test[: args.test_samples], y_test[: args.test_samples])
     result = {
@@ -146,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         "losses": {str(epoch): float(loss) for epoch, loss in losses.items()},
         "median_step_seconds": float(np.median(step_seconds)) if step_seconds else None,
         "train_seconds": seconds,
+        "bytes_sent_per_step": sent_per_step,  # over TCP: to the other workers (None: one process, or no ss)
         "test_accuracy": test_accuracy,
         "parameters": int(model.count_params()),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,8 @@ def test_two_workers_train_like_one_and_a_killed_cluster_resumes(folder: Path) -
     two = json.loads(result.read_text())
     assert [start["replicas"] for start in starts] == [2, 2] and {s["task"] for s in starts} == {0, 1}
     assert two["strategy"] == "MultiWorkerMirroredStrategy" and two["test_accuracy"] > 0.5
+    if shutil.which("ss"):  # the bytes each worker sent per step: the ring all-reduce of 203,530 float32 gradients
+        assert 0.95 <= two["bytes_sent_per_step"] / (2 * (2 - 1) / 2 * 4 * 203_530) <= 1.25, two
     single = events_in(run_worker([*SMALL], log_path=folder / "single.log"))[-1]
     assert abs(single["test_accuracy"] - two["test_accuracy"]) <= 0.005, (single, two)  # the bound
 
