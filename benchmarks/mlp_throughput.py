@@ -16,6 +16,18 @@ eager loop, and the test accuracy each model reached, to show all four really tr
 
     python benchmarks/mlp_throughput.py --fast     # a quick check: 4096 images, 3 rounds
     python benchmarks/mlp_throughput.py            # COURSE_MODE (default full): 60000 images, 3 rounds
+
+Then the performance ladder of notebook 13 (``helpers.lessons.scaling``), in the same run: the machine's
+limit first (the best FLOP/s of 512, 1024 and 2048 square matmuls in float32, and in bfloat16 where the CPU has
+AVX-512 BF16 or AMX, float16 on a GPU), then every rung (eager, tf.function, XLA, larger batches, several
+steps per call, the tf.data pipeline done wrong and right, mixed precision) with its samples/s and its
+share of that limit, at 6 x parameters FLOPs per training example. The limit's matmuls take their turn in
+every round of the ladder too, and are measured alone before and after it; the shares use the best of all
+(a limit measured in a busy moment would flatter them). The load average is printed, since another job on
+the same cores distorts every absolute number (the ratios, measured in turns, much less).
+
+    python benchmarks/mlp_throughput.py --ladder-only           # the ladder alone
+    python benchmarks/mlp_throughput.py --ladder-only --check   # exit 1 if the best float32 rung < 1/3 of the limit
 """
 
 from __future__ import annotations
@@ -42,7 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--no-jit", action="store_true", help="leave out the XLA (jit_compile=True) variant")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--ladder-only", action="store_true", help="only notebook 13's ladder against the limit")
+    parser.add_argument("--no-ladder", action="store_true", help="only the eager / tf.function / XLA / fit table")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the best float32 rung is under the target")
     args = parser.parse_args(argv)
+    if args.ladder_only and args.no_ladder:
+        parser.error("--ladder-only and --no-ladder exclude each other")
     for name in ("samples", "rounds", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -60,9 +77,94 @@ def device_description() -> str:
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
+TARGET_SHARE = 1 / 3  # issue 20: the best float32 rung at a third of the float32 matmul limit
+
+
+def ladder(mode: str, seed: int, rounds: int | None) -> float:
+    """Notebook 13's ladder against the machine's limit; the best float32 rung's share of that limit."""
+    import pandas as pd
+
+    from helpers.data import load_mnist
+    from helpers.lessons.mlp_gradient_tape import build_mnist_mlp
+    from helpers.lessons.scaling import (
+        encode_png,
+        low_precision_dtype,
+        matmul_limit,
+        measure_ladder,
+        scaling_plan,
+        standard_rungs,
+        training_flops_per_sample,
+    )
+    from helpers.seeding import seed_everything
+
+    plan = scaling_plan(mode)
+    seed_everything(seed)
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    low = low_precision_dtype()
+    load_before = os.getloadavg()[0]
+    before = {"float32": matmul_limit("float32")}
+    if low is not None:
+        before[low] = matmul_limit(low)
+    flops = training_flops_per_sample(build_mnist_mlp())
+    pngs = encode_png(x_train[: plan.ladder_samples])
+    measured = measure_ladder(
+        standard_rungs(plan, low),
+        pngs,
+        y_train[: plan.ladder_samples],
+        (x_test[: plan.test_samples], y_test[: plan.test_samples]),
+        rounds=rounds or plan.ladder_rounds,
+        seed=seed,
+        limit_dtypes=list(before),
+    )
+    after = {dtype: matmul_limit(dtype) for dtype in before}
+    limit = {dtype: max(before[dtype], measured.limits[dtype], after[dtype]) for dtype in before}
+    table = pd.DataFrame(measured.rows).set_index("rung")
+    table["GFLOP/s"] = table["samples/s"] * flops / 1e9
+    table["% of f32 limit"] = 100 * table["GFLOP/s"] * 1e9 / limit["float32"]
+    if low is not None:
+        table[f"% of {low[:4]} limit"] = 100 * table["GFLOP/s"] * 1e9 / limit[low]
+    print()
+    print(
+        f"notebook 13's ladder, {mode} mode: {plan.ladder_samples} images per epoch, {rounds or plan.ladder_rounds}"
+        f" timed epochs per rung in turns; {flops / 1e6:.2f} MFLOP per training example (6 x parameters)"
+    )
+    for dtype in before:
+        print(
+            f"limit in {dtype} (best of 512, 1024, 2048 matmuls): {before[dtype] / 1e9:,.0f} GFLOP/s alone before the"
+            f" ladder, {measured.limits[dtype] / 1e9:,.0f} in turns with the rungs, {after[dtype] / 1e9:,.0f} after;"
+            f" the shares use the best, {limit[dtype] / 1e9:,.0f} = {limit[dtype] / flops:,.0f} samples/s"
+        )
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, on {os.cpu_count()} cores")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(
+            table.round(
+                {
+                    "samples/s": 0,
+                    "warm-up s": 2,
+                    "test accuracy": 3,
+                    "GFLOP/s": 1,
+                    "% of f32 limit": 1,
+                    f"% of {(low or 'none')[:4]} limit": 1,
+                }
+            ).to_string()
+        )
+    float32_rows = table[~table.index.str.contains("mixed")]
+    best = float32_rows["samples/s"].idxmax()
+    share = float(float32_rows.loc[best, "% of f32 limit"]) / 100
+    print(
+        f"best float32 rung: {best}: {float32_rows.loc[best, 'samples/s']:,.0f} samples/s = {share:.1%} of the"
+        f" float32 limit (target {TARGET_SHARE:.0%}); the fastest rung overall: {table['samples/s'].idxmax()}"
+        f" at {table['samples/s'].max():,.0f} samples/s"
+    )
+    return share
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
+    if args.ladder_only:
+        share = ladder(mode, args.seed, args.rounds)
+        return 1 if args.check and share < TARGET_SHARE else 0
     samples = args.samples or by_mode(mode, fast=4096, full=60000)
     rounds = args.rounds or 3
 
@@ -149,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         f"(median of {rounds} epochs of {samples} images each; warm-up = first epoch, with tracing/compiling;"
         f" test accuracy on {test_images} test images after {rounds + 1} epochs)"
     )
-    return 0
+    if args.no_ladder:
+        return 0
+    share = ladder(mode, args.seed, args.rounds)
+    return 1 if args.check and share < TARGET_SHARE else 0
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ REGISTRY: dict[str, RegistryEntry] = {
                     "course copy recovered from a PNG re-encoding (same labels, some pixels darker)",
                 ),
             ),
-            description="MNIST handwritten digits, Keras layout (notebooks 00-06)",
+            description="MNIST handwritten digits, Keras layout (notebooks 00-06, 13)",
             required=True,
         ),
         RegistryEntry(
