@@ -5,7 +5,7 @@ One process trains notebook 02's MNIST MLP with the lesson's custom loop
 
 * ``TF_CONFIG`` set: :class:`tf.distribute.MultiWorkerMirroredStrategy`, this process being one worker
   of the cluster it names (started by :func:`helpers.worker_cluster.start_worker_cluster`, or by a
-  Kubernetes Job: ``deploy/k8s/multiworker-job.yaml``);
+  Kubernetes Job: ``deploy/k8s-training/multiworker-job.yaml``);
 * ``--local-devices N``: :class:`tf.distribute.MirroredStrategy` over N logical CPU devices of this one
   process (they must be configured before TensorFlow initialises its devices, which is why this runs in a
   fresh process rather than in the notebook's kernel);
@@ -86,19 +86,6 @@ def socket_bytes_sent(pid: int | None = None) -> int | None:
     return total if found else None
 
 
-def make_strategy(local_devices: int) -> Any:
-    """MultiWorkerMirroredStrategy under TF_CONFIG, MirroredStrategy over ``local_devices`` CPUs, or the default."""
-    import tensorflow as tf
-
-    if "TF_CONFIG" in os.environ:
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if local_devices:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * local_devices)
-        return tf.distribute.MirroredStrategy([f"/cpu:{index}" for index in range(local_devices)])
-    return tf.distribute.get_strategy()
-
-
 def strategy_name(strategy: Any) -> str:
     """The strategy's public name (MultiWorkerMirroredStrategy's class is CollectiveAllReduceStrategy)."""
     import tensorflow as tf
@@ -117,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from helpers.data import load_mnist
-    from helpers.lessons.scaling import accuracy, fit_model, train_distributed
+    from helpers.lessons.scaling import accuracy, fit_model, make_strategy, train_distributed
 
     strategy = make_strategy(args.local_devices)
     resolver = strategy.cluster_resolver
@@ -128,17 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     images, labels = x_train[: args.samples], y_train[: args.samples]
     emit("start", task=task, replicas=int(strategy.num_replicas_in_sync), strategy=strategy_name(strategy))
+    training = dict(
+        epochs=args.epochs, global_batch=args.global_batch, learning_rate=args.learning_rate, seed=args.seed
+    )
     started, sent_per_step = time.perf_counter(), None
     if args.loop == "fit":
-        model, losses = fit_model(
-            strategy,
-            images,
-            labels,
-            epochs=args.epochs,
-            global_batch=args.global_batch,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-        )
+        model, losses = fit_model(strategy, images, labels, **training)
         resumed, step_seconds = 0, []
     else:
         checkpoint_dir = str(args.checkpoint_dir) if args.checkpoint_dir else None
@@ -148,19 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             sent_after_epoch[epoch] = socket_bytes_sent()
             emit("epoch", task=task, epoch=epoch, loss=loss)
 
-        training = train_distributed(
-            strategy,
-            images,
-            labels,
-            epochs=args.epochs,
-            global_batch=args.global_batch,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-            checkpoint_dir=checkpoint_dir,
-            on_epoch=on_epoch,
-        )
-        model, losses, resumed = training.model, training.losses, training.resumed_from_epoch
-        step_seconds = training.step_seconds
+        run = train_distributed(strategy, images, labels, **training, checkpoint_dir=checkpoint_dir, on_epoch=on_epoch)
+        model, losses, resumed, step_seconds = run.model, run.losses, run.resumed_from_epoch, run.step_seconds
         # Bytes sent per step, from the end of the first epoch this run trained (the start-up's broadcast of the
         # initial weights and the tracing are behind) to the end of the last, in the epochs without checkpoints.
         epochs_done = sorted(sent_after_epoch)
