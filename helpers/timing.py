@@ -61,3 +61,18 @@ def measure(function: Callable[[], object], *, repeats: int = 50, warmup: int = 
         function()
         durations[index] = time.perf_counter() - start
     return Timing.from_durations(durations)
+
+
+def memory_read_gb_per_s(mebibytes: int = 512, repeats: int = 5) -> float:
+    """How fast this machine reads memory, in GB/s: the best of ``repeats`` sums, by TensorFlow on every
+    core, of a float32 tensor of ``mebibytes`` MiB, which read each of its bytes once.
+
+    Generating one token with an LLM reads every weight once, so bandwidth / weight bytes bounds its
+    tokens per second."""
+    import tensorflow as tf
+
+    values = tf.ones((mebibytes, 262_144))  # a row is 1 MiB of float32
+    total = tf.function(tf.reduce_sum)
+    total(values).numpy()  # trace first
+    fastest = min(measure(lambda: total(values).numpy(), repeats=1, warmup=0).p50_s for _ in range(repeats))
+    return 4 * values.shape.num_elements() / fastest / 1e9

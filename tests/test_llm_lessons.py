@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -178,6 +182,97 @@ def test_bits_per_character_counts_every_token_after_the_first_once() -> None:
     ids = tokenizer.encode(text)
     log_probabilities = tf.nn.log_softmax(model(np.array([ids], dtype=np.int32))[0]).numpy()
     expected = -sum(log_probabilities[i - 1, ids[i]] for i in range(1, len(ids))) / np.log(2) / (len(text) - 1)
-    assert np.isclose(llm.bits_per_character(model, tokenizer, text, step=64), expected, rtol=1e-5)
-    windowed = llm.bits_per_character(model, tokenizer, text, step=4)  # shorter contexts: a different value
-    assert np.isfinite(windowed) and windowed > 0
+    decoder = llm.CachedDecoder(model, xla=False)
+    assert np.isclose(llm.bits_per_character(decoder, tokenizer, text, step=64), expected, rtol=1e-5)
+    windowed = llm.bits_per_character(decoder, tokenizer, text, step=4)  # shorter contexts: a different value
+    assert np.isfinite(windowed) and windowed > 0 and not np.isclose(windowed, expected, rtol=1e-3)
+
+
+def test_one_trace_serves_every_prompt_bucket_and_cache_length() -> None:
+    model = tiny_llama(4)
+    decoder = llm.CachedDecoder(model, xla=False, cache_lengths=(128, 256))
+    short, long = [5, 7, 11], list(range(3, 40)) * 2  # buckets 64 and 128: caches of 128 and 256 rows
+    for prompt in (short, long):
+        assert len(list(decoder.generate(prompt, 4, make_picker(), stop=()))) == 4
+    assert decoder.prefill.experimental_get_tracing_count() == 1
+    assert decoder.step.experimental_get_tracing_count() == 1
+
+
+def test_the_last_token_costs_no_decode_step() -> None:
+    decoder = llm.CachedDecoder(tiny_llama(5), xla=False)
+    assert len(list(decoder.generate([5, 7, 11], 1, make_picker(), stop=()))) == 1
+    assert decoder.step.experimental_get_tracing_count() == 0, "one new token needs the prefill only"
+
+
+def test_time_generation_splits_the_first_token_from_decoding() -> None:
+    def slow_tokens(first_s: float, each_s: float, count: int):
+        time.sleep(first_s)
+        for token in range(count):
+            if token:
+                time.sleep(each_s)
+            yield token
+
+    timing = llm.time_generation(lambda: slow_tokens(0.2, 0.02, 6))
+    assert timing.tokens == [0, 1, 2, 3, 4, 5]
+    assert 0.2 <= timing.first_token_s < 0.3
+    assert 30 < timing.tokens_per_s <= 50, "5 tokens after the first, 0.02 s each: at most 50 per second"
+    with pytest.raises(ValueError, match="at least 2"):
+        llm.time_generation(lambda: slow_tokens(0, 0, 1))
+
+
+def write_tiny_gguf(path: Path, architecture: str = "llama") -> dict[str, np.ndarray]:
+    """A GGUF file with TINY's metadata, a byte vocabulary and random float32 weights (as stored: (out, in))."""
+    import gguf
+
+    rng = np.random.default_rng(6)
+    c = TINY
+    shapes = {"token_embd.weight": (c.vocabulary_size, c.width), "output_norm.weight": (c.width,)}
+    for i in range(c.layers):
+        shapes |= {
+            f"blk.{i}.attn_q.weight": (c.heads * c.head_width, c.width),
+            f"blk.{i}.attn_k.weight": (c.kv_heads * c.head_width, c.width),
+            f"blk.{i}.attn_v.weight": (c.kv_heads * c.head_width, c.width),
+            f"blk.{i}.attn_output.weight": (c.width, c.heads * c.head_width),
+            f"blk.{i}.ffn_gate.weight": (c.mlp_width, c.width),
+            f"blk.{i}.ffn_up.weight": (c.mlp_width, c.width),
+            f"blk.{i}.ffn_down.weight": (c.width, c.mlp_width),
+            f"blk.{i}.attn_norm.weight": (c.width,),
+            f"blk.{i}.ffn_norm.weight": (c.width,),
+        }
+    weights = {name: rng.normal(size=shape).astype(np.float32) for name, shape in shapes.items()}
+    writer = gguf.GGUFWriter(path, architecture)
+    writer.add_block_count(c.layers)
+    writer.add_embedding_length(c.width)
+    writer.add_feed_forward_length(c.mlp_width)
+    writer.add_head_count(c.heads)
+    writer.add_head_count_kv(c.kv_heads)
+    writer.add_rope_freq_base(c.rope_base)
+    writer.add_layer_norm_rms_eps(c.norm_epsilon)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list([f"t{i}" for i in range(c.vocabulary_size - 1)] + ["<|end|>"])
+    writer.add_token_types([1] * (c.vocabulary_size - 1) + [3])
+    writer.add_token_merges(["t 1", "t1 0"])
+    for name, array in weights.items():
+        writer.add_tensor(name, array)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return weights
+
+
+def test_read_gguf_from_a_path_or_an_open_reader(tmp_path: Path) -> None:
+    import gguf
+
+    written = write_tiny_gguf(tmp_path / "tiny.gguf")
+    for source in (tmp_path / "tiny.gguf", gguf.GGUFReader(tmp_path / "tiny.gguf")):
+        model = llm.read_gguf(source)
+        stored_epsilon = model.config.norm_epsilon  # float32 in the file
+        assert model.config == replace(TINY, norm_epsilon=stored_epsilon) and np.isclose(stored_epsilon, 1e-5)
+        assert model.tokens[-1] == "<|end|>" and model.token_types[-1] == 3 and model.merges == ["t 1", "t1 0"]
+        assert np.array_equal(model.weights["blk.1.ffn_down.weight"], written["blk.1.ffn_down.weight"])
+        query = written["blk.0.attn_q.weight"]
+        assert np.array_equal(model.weights["blk.0.attn_q.weight"], llm.unpermute_rows(query, TINY.heads))
+    write_tiny_gguf(tmp_path / "other.gguf", architecture="gpt2")
+    with pytest.raises(ValueError, match=r"other\.gguf holds a 'gpt2' model"):
+        llm.read_gguf(tmp_path / "other.gguf")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers.timing import Timing, measure, stopwatch
+from helpers.timing import Timing, measure, memory_read_gb_per_s, stopwatch
 
 
 def test_stopwatch_freezes_when_the_block_ends() -> None:
@@ -32,3 +32,8 @@ def test_timing_summarises_collected_durations() -> None:
     assert 0.001 < timing.p99_s <= 0.020 and timing.mean_s > timing.p50_s
     with pytest.raises(ValueError, match="no durations"):
         Timing.from_durations([])
+
+
+def test_memory_read_bandwidth_is_a_plausible_rate() -> None:
+    rate = memory_read_gb_per_s(mebibytes=64, repeats=3)
+    assert 0.5 < rate < 5_000, f"{rate} GB/s: no machine reads memory at that rate"
