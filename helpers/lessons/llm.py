@@ -401,7 +401,7 @@ class CachedDecoder:
     """Generation from a :class:`Llama` with a KV cache, prefill and decode compiled by ``tf.function``
     (with XLA when ``xla``). Prompts are padded to a bucket length, and the cache has the first of
     ``cache_lengths`` rows that holds the padded prompt and the new tokens. Each function is traced
-    once for every shape (``None`` in its signature); XLA compiles each shape it meets once."""
+    once, for every shape (``None`` in its signature); XLA compiles each shape it meets once."""
 
     def __init__(self, model: Llama, xla: bool = True, cache_lengths: tuple[int, ...] = CACHE_LENGTHS) -> None:
         self.model, self.cache_lengths = model, cache_lengths
