@@ -74,5 +74,9 @@ def memory_read_gb_per_s(mebibytes: int = 512, repeats: int = 5) -> float:
     values = tf.ones((mebibytes, 262_144))  # a row is 1 MiB of float32
     total = tf.function(tf.reduce_sum)
     total(values).numpy()  # trace first
-    fastest = min(measure(lambda: total(values).numpy(), repeats=1, warmup=0).p50_s for _ in range(repeats))
-    return 4 * values.shape.num_elements() / fastest / 1e9
+    durations = []
+    for _ in range(repeats):
+        with stopwatch() as elapsed:
+            total(values).numpy()
+        durations.append(elapsed())
+    return 4 * values.shape.num_elements() / min(durations) / 1e9
