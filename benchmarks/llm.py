@@ -151,10 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # Keras collects garbage after each layer: skip the objects that exist already
     quantized.quantize("int8", filters=lambda layer: isinstance(layer, keras.layers.Dense))
     gc.unfreeze()
-
-    def weight_megabytes(m: keras.Model) -> float:
-        return sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in m.weights) / 1e6
-
     decoders = {
         "KV cache, tf.function": llm.CachedDecoder(model, xla=False),
         "KV cache, XLA": xla,
@@ -172,18 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     tokens = {name: timing.tokens for name, timing in timings.items()}
     same = tokens["KV cache, XLA"] == tokens["no cache (eager)"] == tokens["KV cache, tf.function"]
     bandwidth = memory_read_gb_per_s()
-    weight_gb = {name: weight_megabytes(quantized if "int8" in name else model) / 1e3 for name in timings}
+    bytes_per_token = {"no cache (eager)": llm.weight_bytes(model)}
+    bytes_per_token |= {name: llm.weight_bytes(decoder.model) for name, decoder in decoders.items()}
     print(f"\ngreedy generation, {new_tokens} new tokens after a {len(speed_prompt)}-token prompt:")
-    speed_table = pd.DataFrame(
-        {
-            "first token (s)": [timing.first_token_s for timing in timings.values()],
-            "tokens/s after it": speeds.values(),
-            "weights read (GB/s)": [speeds[name] * weight_gb[name] for name in timings],
-            "share of memory bandwidth": [speeds[name] * weight_gb[name] / bandwidth for name in timings],
-        },
-        index=list(timings),
-    )
-    print(speed_table.round(3).to_string())
+    print(llm.speed_table(timings, bytes_per_token, bandwidth).round(3).to_string())
     print(f"memory bandwidth (TensorFlow summing 512 MiB): {bandwidth:.1f} GB/s")
     print(f"identical tokens with and without the cache: {same}", flush=True)
 
@@ -210,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     int8_bits = llm.bits_per_character(decoders["KV cache, XLA, int8 weights"], tokenizer, hamlet)
     quantisation = pd.DataFrame(
         {
-            "weights (MB)": [weight_megabytes(model), weight_megabytes(quantized)],
+            "weights (MB)": [llm.weight_bytes(model) / 1e6, llm.weight_bytes(quantized) / 1e6],
             "tokens/s (XLA, cache)": [speeds["KV cache, XLA"], speeds["KV cache, XLA, int8 weights"]],
             "bits/char": [bits[MODEL_NAME], int8_bits],
             "same next token": [1.0, float(np.mean(float_logits.argmax(-1) == int8_logits.argmax(-1)))],

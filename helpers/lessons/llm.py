@@ -15,6 +15,7 @@ from pathlib import Path
 import gguf
 import keras
 import numpy as np
+import pandas as pd
 import regex
 import tensorflow as tf
 
@@ -464,6 +465,28 @@ def time_generation(generate: Callable[[], Iterator[int]]) -> GenerationTiming:
     if len(tokens) < 2:
         raise ValueError(f"{len(tokens)} token(s) generated: at least 2 are needed to time decoding")
     return GenerationTiming(tokens, arrivals[0] - started, (len(tokens) - 1) / (arrivals[-1] - arrivals[0]))
+
+
+def weight_bytes(model: keras.Model) -> int:
+    """The bytes of all of ``model``'s weights, in the types they are stored in: what decoding a token reads."""
+    return sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in model.weights)
+
+
+def speed_table(
+    timings: dict[str, GenerationTiming], bytes_per_token: dict[str, int], bandwidth_gb_per_s: float
+) -> pd.DataFrame:
+    """Each generation's time to its first token and tokens per second after it, the weights read per
+    second (``bytes_per_token[name]`` for each token) and their share of the memory's bandwidth."""
+    read = {name: timing.tokens_per_s * bytes_per_token[name] / 1e9 for name, timing in timings.items()}
+    return pd.DataFrame(
+        {
+            "first token (s)": [timing.first_token_s for timing in timings.values()],
+            "tokens/s after it": [timing.tokens_per_s for timing in timings.values()],
+            "weights read (GB/s)": read.values(),
+            "share of memory bandwidth": [gb_per_s / bandwidth_gb_per_s for gb_per_s in read.values()],
+        },
+        index=list(timings),
+    )
 
 
 def generate_uncached(
