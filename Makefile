@@ -26,7 +26,7 @@ test: $(STAMP) ## unit tests + every notebook under nbval (fast mode unless COUR
 	COURSE_MODE=$${COURSE_MODE:-fast} $(BIN)/python -m pytest
 
 data: $(STAMP) ## prefetch every dataset and weights file into the course cache
-	$(BIN)/python -m helpers.data prefetch
+	$(BIN)/python -m helpers.datasets prefetch
 
 $(GPU_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,gpu]"

@@ -100,7 +100,7 @@ def retrieval_table(backbone: keras_hub.models.BertBackbone, tokenizer: keras_hu
     import pandas as pd
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from helpers.chatbot_data import load_paraphrases, load_question_answers
+    from helpers.datasets.chatbot import load_paraphrases, load_question_answers
     from helpers.lessons.encoders import sentence_embeddings, top_k_accuracy
 
     questions = [entry.question for entry in load_question_answers()]
@@ -130,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
-    from helpers.data import fetch
+    from helpers.datasets.registry import fetch
+    from helpers.datasets.text import load_r8
     from helpers.lessons import encoders as lesson
     from helpers.seeding import seed_everything
-    from helpers.text_data import load_r8
 
     plan = lesson.encoder_plan(mode)
     print(

@@ -1,7 +1,7 @@
 """Character language models on Shakespeare as notebook 08 builds them: n-grams, an LSTM, a small GPT.
 
 The same code as the notebook (``helpers.lessons.gpt``, generated from its cells tagged ``export``),
-on the plays of ``helpers.shakespeare``: 36 plays for training, Hamlet for validation and The Tempest
+on the plays of ``helpers.datasets.shakespeare``: 36 plays for training, Hamlet for validation and The Tempest
 for the test, whole plays. It prints:
 
 * the character n-grams (interpolated absolute discounting): the order and discount chosen on the
@@ -97,7 +97,7 @@ def generation_only(mode: str) -> int:
     """--generation-only: the generation figures of the GPT that a full run saved, without training."""
     import keras
 
-    from helpers import shakespeare
+    from helpers.datasets import shakespeare
     from helpers.lessons import gpt
     from helpers.paths import artifacts_dir
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import shakespeare
+    from helpers.datasets import shakespeare
     from helpers.lessons import gpt
     from helpers.paths import artifacts_dir
     from helpers.seeding import seed_everything

@@ -71,7 +71,7 @@ def server_figures(model_file: Path, prompt_40: str, new_tokens: int) -> dict[st
     """The LLM server over HTTP through the openai client: time to first token, streamed speed, peak memory."""
     import openai
 
-    from helpers.server_process import start_llm_server
+    from helpers.processes.server import start_llm_server
 
     with start_llm_server(MODEL_NAME, model_file, timeout_s=300) as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="local", max_retries=0, timeout=120)
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import shakespeare
-    from helpers.data import fetch
+    from helpers.datasets import shakespeare
+    from helpers.datasets.registry import fetch
     from helpers.lessons import llm
     from helpers.lessons.gpt import CharacterScorer, CharNgram, make_picker
     from helpers.paths import artifacts_dir

@@ -84,7 +84,7 @@ def ladder(mode: str, seed: int, rounds: int | None) -> float:
     """Notebook 13's ladder against the machine's limit; the best float32 rung's share of that limit."""
     import pandas as pd
 
-    from helpers.data import load_mnist
+    from helpers.datasets.registry import load_mnist
     from helpers.lessons.mlp_gradient_tape import build_mnist_mlp
     from helpers.lessons.scaling import (
         encode_png,
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from helpers.data import load_mnist
+    from helpers.datasets.registry import load_mnist
     from helpers.lessons.mlp_gradient_tape import build_mnist_mlp, make_model_train_step
     from helpers.seeding import seed_everything
     from helpers.timing import stopwatch

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
-    from helpers.data import load_mnist
+    from helpers.datasets.registry import load_mnist
     from helpers.lessons.mnist import fit_mnist_model, mnist_dataset, mnist_recipe
     from helpers.paths import artifacts_dir
     from helpers.seeding import seed_everything

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.mode import by_mode, course_mode
-from helpers.server_process import LOOPBACK, ServerProcess, free_port, start_model_server, start_server
+from helpers.processes.server import LOOPBACK, ServerProcess, free_port, start_model_server, start_server
 from helpers.timing import Timing
 
 TARGET_P50_MS = 3.0
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     requests = arguments.requests or by_mode(mode, fast=200, full=2000)
     naive_requests = arguments.naive_requests or by_mode(mode, fast=20, full=200)
 
-    from helpers.data import load_mnist
+    from helpers.datasets.registry import load_mnist
     from helpers.lessons.mnist import load_or_train_mnist, mnist_model_path
 
     model, origin = load_or_train_mnist("mlp", mode)

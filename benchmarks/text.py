@@ -35,8 +35,8 @@ from helpers.mode import by_mode, course_mode
 if TYPE_CHECKING:
     import pandas as pd
 
+    from helpers.datasets.text import TextSplit, WordVectors
     from helpers.lessons.text import TextPlan
-    from helpers.text_data import TextSplit, WordVectors
 
 BASELINE = "TF-IDF + LR"
 MAJORITY_MARGIN = 0.20  # every model at least this far above the majority class
@@ -55,9 +55,9 @@ def run_once(plan: TextPlan, r8: TextSplit, glove: WordVectors, seed: int) -> pd
     import keras
     import pandas as pd
 
+    from helpers.datasets.text import embedding_matrix
     from helpers.lessons import text
     from helpers.seeding import seed_everything
-    from helpers.text_data import embedding_matrix
 
     seed_everything(seed)
     train_texts, train_labels = text.training_subset(r8, plan.train_documents, seed)
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
+    from helpers.datasets.text import load_glove, load_r8
     from helpers.lessons import text
-    from helpers.text_data import load_glove, load_r8
 
     plan = text.text_plan(mode)
     print(

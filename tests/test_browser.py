@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from helpers.server_process import free_port
+from helpers.processes.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))

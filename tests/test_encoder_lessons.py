@@ -154,7 +154,7 @@ def test_top_k_accuracy() -> None:
 def test_fine_tuning_minilm_changes_every_block_of_a_fresh_copy() -> None:
     import keras_hub
 
-    from helpers.data import fetch
+    from helpers.datasets.registry import fetch
 
     folder = str(fetch("all_minilm_l6_v2") / "model")
     texts = ["oil prices rose after opec cut output"] * 8 + ["the company reported higher quarterly profit"] * 8

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import chatbot_data, minilm_numpy
+from helpers import minilm_numpy
 from helpers.checks import encoders
+from helpers.datasets import chatbot as chatbot_data
 from helpers.exercises import ExerciseIncorrect
 
 
@@ -158,7 +159,7 @@ def test_cosine_top_k_check() -> None:
 def test_figures_draw_the_encoder_and_the_chatbot() -> None:
     import matplotlib.pyplot as plt
 
-    from helpers import encoder_figures
+    from helpers.figures import encoders as encoder_figures
 
     figures = (
         encoder_figures.masked_language_model_figure(2),

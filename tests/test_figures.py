@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers import figures
+from helpers.figures import architectures
 
 EXPECTED_WORDS = {
     "computational_graph_figure": ["ReLU(a)", "dL/dz", "dL/dW1"],
@@ -24,7 +24,7 @@ EXPECTED_WORDS = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_WORDS))
 def test_each_figure_draws_boxes_labelled_with_the_lessons_terms(name: str) -> None:
-    figure = getattr(figures, name)()
+    figure = getattr(architectures, name)()
     axes = figure.axes[0]
     text = " ".join(item.get_text() for item in axes.texts)
     assert len(axes.patches) >= 3, f"{name} should draw several boxes"

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import graph_figures
 from helpers.checks import graphs as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
+from helpers.figures import graphs as graph_figures
 from helpers.lessons import graphs
 
 

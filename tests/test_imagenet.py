@@ -17,7 +17,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data, imagenet
+from helpers import imagenet
+from helpers.datasets import registry
 from helpers.lessons import transfer_learning as transfer
 
 SIZE = (32, 32)  # small inputs keep the test fast; the weights do not depend on the image size
@@ -49,7 +50,7 @@ def source_resnet(tmp_path_factory: pytest.TempPathFactory) -> tuple[keras.Model
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.moving_mean.assign(rng.normal(0, 0.1, layer.moving_mean.shape))
             layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape))
-    filename = data.registry_entry(imagenet.WEIGHTS_NAME).filename
+    filename = registry.registry_entry(imagenet.WEIGHTS_NAME).filename
     path = write_legacy_notop_h5(model, tmp_path_factory.mktemp("weights") / filename)
     return model, path
 
@@ -60,10 +61,10 @@ def weights_in_data_dir(
 ) -> Path:
     """The local weights file in ``$COURSE_DATA_DIR``, registered with its own MD5 (a stand-in for the real file)."""
     _, path = source_resnet
-    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(path.parent))
-    entry = data.registry_entry(imagenet.WEIGHTS_NAME)
-    local = data.Checksum("md5", data.file_digest(path, "md5"), "locally built test copy")
-    monkeypatch.setitem(data.REGISTRY, imagenet.WEIGHTS_NAME, dataclasses.replace(entry, checksums=(local,)))
+    monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(path.parent))
+    entry = registry.registry_entry(imagenet.WEIGHTS_NAME)
+    local = registry.Checksum("md5", registry.file_digest(path, "md5"), "locally built test copy")
+    monkeypatch.setitem(registry.REGISTRY, imagenet.WEIGHTS_NAME, dataclasses.replace(entry, checksums=(local,)))
     return path
 
 
@@ -116,7 +117,7 @@ def test_choose_backbone_falls_back_on_a_file_that_is_not_the_real_one(
     source_resnet: tuple[keras.Model, Path], isolated_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, path = source_resnet  # the registry still expects the MD5 of Keras' published file
-    monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(path.parent))
+    monkeypatch.setenv(registry.DATA_DIR_VARIABLE, str(path.parent))
     choice = imagenet.choose_backbone(fallback(), "fast", allow_download=False)
     assert not choice.imagenet and "NOT used" in choice.reason and "not a valid copy" in choice.reason
     assert path.is_file(), "a file with the wrong checksum is never deleted"

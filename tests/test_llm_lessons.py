@@ -164,7 +164,7 @@ def test_stop_rule_check() -> None:
 def test_llama_figure() -> None:
     import matplotlib.pyplot as plt
 
-    from helpers import llm_figures
+    from helpers.figures import llm as llm_figures
 
     figure = llm_figures.llama_block_figure(30)
     assert "× 30 blocks" in " ".join(t.get_text() for t in figure.axes[0].texts)

@@ -21,8 +21,8 @@ import openai
 import pytest
 import uvicorn
 
-from helpers.data import fetch
-from helpers.server_process import free_port, start_llm_server
+from helpers.datasets.registry import fetch
+from helpers.processes.server import free_port, start_llm_server
 from helpers.serving.openai_app import LlmLimits, create_openai_app
 from helpers.serving.openai_protocol import ApiError, parse_chat, parse_completion, releasable_text
 

@@ -1,4 +1,4 @@
-"""helpers.metric_plots draws what scikit-learn computes, and refuses what it cannot draw honestly."""
+"""helpers.figures.metrics draws what scikit-learn computes, and refuses what it cannot draw honestly."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from sklearn import metrics as sk
 from sklearn.calibration import calibration_curve
 
-from helpers import metric_plots
+from helpers.figures import metrics as metric_plots
 
 Y_TRUE = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
 SCORES = np.array([0.1, 0.2, 0.3, 0.35, 0.6, 0.55, 0.4, 0.8, 0.7, 0.9, 0.65, 0.75])

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers import plots_2d
+from helpers.figures import fundamentals as plots_2d
 
 matplotlib.use("Agg")
 

@@ -1,4 +1,4 @@
-"""Learning-curve and feature-map plots (helpers.plots_training)."""
+"""Learning-curve and feature-map plots (helpers.figures.training)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from helpers.plots_training import plot_feature_maps, plot_learning_curves
+from helpers.figures.training import plot_feature_maps, plot_learning_curves
 
 matplotlib.use("Agg")
 

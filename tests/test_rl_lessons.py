@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import rl_figures
 from helpers.checks import rl as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
+from helpers.figures import rl as rl_figures
 from helpers.lessons import rl
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import distributed_worker
+from helpers.processes import distributed_worker
 
 MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "k8s-training" / "multiworker-job.yaml"
 
@@ -96,7 +96,7 @@ def test_each_pod_builds_its_tf_config_and_a_valid_worker_command(index: int, tm
     workers = [f"{env['JOB_NAME']}-{i}.{env['SERVICE']}:{env['PORT']}" for i in range(int(env["WORKERS"]))]
     assert config == {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
     argv = recorded["argv"]
-    assert argv[:2] == ["-m", "helpers.distributed_worker"]
+    assert argv[:2] == ["-m", "helpers.processes.distributed_worker"]
     arguments = distributed_worker.parse_args(argv[2:])
     mount = Path(container()["volumeMounts"][0]["mountPath"])
     assert mount in arguments.checkpoint_dir.parents, "checkpoints on the shared volume, where a restart finds them"
@@ -128,7 +128,7 @@ class Block(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in BLOCKED:
             raise ImportError(f"{name} is not in the serving image")
 sys.meta_path.insert(0, Block())
-import helpers.data, helpers.distributed_worker, helpers.lessons.scaling
+import helpers.datasets.registry, helpers.processes.distributed_worker, helpers.lessons.scaling
 print("imported")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)

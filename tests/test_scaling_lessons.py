@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import profiling, scaling_figures
+from helpers import profiling
 from helpers.checks import scaling as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
+from helpers.figures import scaling as scaling_figures
 from helpers.lessons import scaling
 from helpers.lessons.mlp_gradient_tape import build_mnist_mlp
 

@@ -1,4 +1,4 @@
-"""helpers.worker_cluster and helpers.distributed_worker: real worker processes on 127.0.0.1, always stopped.
+"""helpers.processes: worker_cluster and distributed_worker, real worker processes on 127.0.0.1, always stopped.
 
 Every test names its own temporary folder in the workers' command lines, and checks at the end that no
 process with that folder in its command line is left (``/proc``).
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import distributed_worker
-from helpers.worker_cluster import WorkerCluster, WorkerFailed, events_in, run_worker, start_worker_cluster
+from helpers.processes import distributed_worker
+from helpers.processes.worker_cluster import WorkerCluster, WorkerFailed, events_in, run_worker, start_worker_cluster
 
 SMALL = ["--samples", "1024", "--test-samples", "500", "--global-batch", "128", "--epochs", "2"]
 

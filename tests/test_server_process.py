@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import server_process
-from helpers.server_process import ServerProcess, ServerStartError, free_port, start_server
+from helpers.processes import server as server_process
+from helpers.processes.server import ServerProcess, ServerStartError, free_port, start_server
 
 
 def http_server_command(port: int, folder: Path) -> list[str]:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from helpers.server_process import ServerProcess, start_model_server
+from helpers.processes.server import ServerProcess, start_model_server
 from helpers.serving import (
     HEALTH_PATH,
     METRICS_PATH,

@@ -1,4 +1,4 @@
-"""helpers.shakespeare on small synthetic plays: Markdown to text, whole-play splits, the character vocabulary."""
+"""helpers.datasets.shakespeare on small synthetic plays: Markdown to text, whole-play splits, the vocabulary."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import gpt_figures, shakespeare
+from helpers.datasets import shakespeare
+from helpers.figures import gpt as gpt_figures
 
 PLAY = """# A Small Play
 

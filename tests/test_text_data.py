@@ -1,4 +1,4 @@
-"""helpers.text_data on small synthetic files (Orange .tab, GloVe .npy + .parquet), and the architecture figures."""
+"""helpers.datasets.text on small synthetic files (Orange .tab, GloVe .npy + .parquet), and the architecture figures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import text_data, text_figures
+from helpers.datasets import text as text_data
+from helpers.figures import text as text_figures
 
 TAB = "Category\tText\nd\tstring\nclass\t\n\nearn\tprofit rose\nacq\tcompany buys rival\n\nearn\tnet loss\n"
 

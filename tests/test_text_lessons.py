@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from coursetools import export
+from helpers.datasets.text import TextSplit, WordVectors
 from helpers.lessons import text
-from helpers.text_data import TextSplit, WordVectors
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07_text.ipynb"

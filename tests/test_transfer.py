@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import plots_transfer, transfer_data
+from helpers.datasets import digit_tasks as transfer_data
+from helpers.figures import transfer as plots_transfer
 from helpers.lessons import transfer_learning as transfer
 
 LABELS = np.repeat(np.arange(10), 8)  # 8 images of each digit

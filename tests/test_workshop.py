@@ -19,19 +19,19 @@ import pytest
 from conftest import demo_entry, offline_pip
 
 from coursetools import workshop
-from helpers import data
+from helpers.datasets import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def registry(demo_wheel: Path) -> Iterator[dict[str, data.RegistryEntry]]:
+def registry_with_demo(demo_wheel: Path) -> Iterator[dict[str, registry.RegistryEntry]]:
     """The course's file entries plus the demo package entry (required), instead of the real package entries."""
-    files = {name: entry for name, entry in data.REGISTRY.items() if entry.package is None}
+    files = {name: entry for name, entry in registry.REGISTRY.items() if entry.package is None}
     demo = demo_entry(demo_wheel)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data, "REGISTRY", {**files, demo.name: demo})
-        yield data.REGISTRY
+        patch.setattr(registry, "REGISTRY", {**files, demo.name: demo})
+        yield registry.REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +42,11 @@ def pack(tmp_path_factory: pytest.TempPathFactory, mnist_source: Path, demo_whee
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_CACHE_DIR", str(cache))
-        patch.delenv(data.MIRROR_VARIABLE, raising=False)
+        patch.delenv(registry.MIRROR_VARIABLE, raising=False)
         with pytest.MonkeyPatch.context() as offline:
             offline_pip(offline, demo_wheel.parent)
-            assert data.fetch("demo_corpus") == cache / "demo_corpus"
-        patch.setenv(data.DATA_DIR_VARIABLE, str(mnist_source.parent))
+            assert registry.fetch("demo_corpus") == cache / "demo_corpus"
+        patch.setenv(registry.DATA_DIR_VARIABLE, str(mnist_source.parent))
         assert workshop.main(["pack", str(out), "--small"]) == 0
     return out
 
@@ -71,15 +71,16 @@ def test_requirements_are_the_pins_of_pyproject_plus_the_build_backend() -> None
 
 def test_the_pack_holds_data_wheels_course_and_install_script(pack: Path) -> None:
     mnist = pack / "data" / "mnist.npz"
-    assert data.identify(mnist, data.registry_entry("mnist")).algorithm == "sha256"
+    assert registry.identify(mnist, registry.registry_entry("mnist")).algorithm == "sha256"
     corpus = pack / "data" / "demo_corpus"  # a package entry travels as its verified folder, manifest included
-    assert data.identify(corpus, data.registry_entry("demo_corpus")).label.startswith("course_demo_corpus-1.0.0")
-    assert (corpus / data.MANIFEST_NAME).is_file() and (corpus / "notes" / "deeper" / "LICENSE.txt").is_file()
+    label = registry.identify(corpus, registry.registry_entry("demo_corpus")).label
+    assert label.startswith("course_demo_corpus-1.0.0")
+    assert (corpus / registry.MANIFEST_NAME).is_file() and (corpus / "notes" / "deeper" / "LICENSE.txt").is_file()
     wheels = sorted(path.name.lower() for path in (pack / "wheels").iterdir())
     for prefix in ("prometheus_client-0.26.0-", "pyyaml-6.0.3-", "setuptools-"):
         assert any(name.startswith(prefix) and name.endswith(".whl") for name in wheels), (prefix, wheels)
     course = pack / "course"
-    for relative in ("pyproject.toml", "Makefile", "helpers/data.py", "notebooks/00_setup.ipynb"):
+    for relative in ("pyproject.toml", "Makefile", "helpers/datasets/registry.py", "notebooks/00_setup.ipynb"):
         assert (course / relative).is_file(), relative
     assert not any(part in {".venv", "build", "__pycache__"} for path in course.rglob("*") for part in path.parts)
     install = (pack / "install.sh").read_text()
@@ -107,10 +108,10 @@ def test_the_pack_installs_without_network(pack: Path, tmp_path: Path) -> None:
 
 
 def test_install_data_copies_the_pack_data_into_the_cache(pack: Path, isolated_data: Path, capsys) -> None:
-    assert data.locate("mnist") is None and data.locate("demo_corpus") is None
+    assert registry.locate("mnist") is None and registry.locate("demo_corpus") is None
     assert workshop.main(["install-data", str(pack / "data")]) == 0
-    assert data.locate("mnist") == isolated_data / "mnist.npz"
-    assert data.locate("demo_corpus") == isolated_data / "demo_corpus"  # verified file by file
+    assert registry.locate("mnist") == isolated_data / "mnist.npz"
+    assert registry.locate("demo_corpus") == isolated_data / "demo_corpus"  # verified file by file
     assert "ok       demo_corpus/ ->" in capsys.readouterr().out
     assert sorted(path.name for path in isolated_data.iterdir()) == ["demo_corpus", "mnist.npz"]
 
@@ -118,11 +119,11 @@ def test_install_data_copies_the_pack_data_into_the_cache(pack: Path, isolated_d
 def test_install_data_refuses_a_damaged_folder(pack: Path, isolated_data: Path, tmp_path: Path, capsys) -> None:
     damaged = tmp_path / "data"
     damaged.mkdir()
-    data.copy_folder(pack / "data" / "demo_corpus", damaged / "demo_corpus")
+    registry.copy_folder(pack / "data" / "demo_corpus", damaged / "demo_corpus")
     (damaged / "demo_corpus" / "train.tab").write_text("changed")
     assert workshop.main(["install-data", str(damaged)]) == 1
     assert "train.tab changed since it was extracted" in capsys.readouterr().err
-    assert data.locate("demo_corpus") is None
+    assert registry.locate("demo_corpus") is None
 
 
 def test_install_data_fails_when_a_required_file_is_missing(tmp_path: Path, isolated_data: Path) -> None:
@@ -137,7 +138,8 @@ def test_a_folder_that_is_not_a_pack_is_never_overwritten(tmp_path: Path) -> Non
 
 
 def test_without_git_the_course_copy_leaves_out_what_is_built(tmp_path: Path) -> None:
-    for relative in ("helpers/data.py", ".venv/bin/python", "build/timings/x.json", "helpers/__pycache__/x.pyc"):
+    built = (".venv/bin/python", "build/timings/x.json", "helpers/__pycache__/x.pyc")
+    for relative in ("helpers/datasets/registry.py", *built):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x")
-    assert workshop.course_files(tmp_path) == [Path("helpers/data.py")]
+    assert workshop.course_files(tmp_path) == [Path("helpers/datasets/registry.py")]

@@ -140,7 +140,7 @@ def check_custom_signature(answer: Any, model: Any, images: np.ndarray, work: An
 
     import httpx
 
-    from helpers.server_process import ServerStartError, start_model_server
+    from helpers.processes.server import ServerStartError, start_model_server
 
     exercise = "Exercise 6 (an export with a custom serving signature)"
     require_answer(answer, exercise)

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from helpers.data import load_mnist
+from helpers.datasets.registry import load_mnist
 from helpers.mode import by_mode
 from helpers.paths import artifacts_dir
 from helpers.timing import stopwatch

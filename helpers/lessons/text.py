@@ -16,8 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from helpers.datasets.text import TextSplit, WordVectors
 from helpers.mode import by_mode
-from helpers.text_data import TextSplit, WordVectors
 
 
 @dataclass(frozen=True)

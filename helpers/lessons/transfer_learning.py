@@ -15,11 +15,11 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
-from helpers.data import load_mnist
+from helpers.datasets.digit_tasks import array_dataset, select_digits
+from helpers.datasets.registry import load_mnist
 from helpers.mode import by_mode
 from helpers.paths import artifacts_dir
 from helpers.timing import stopwatch
-from helpers.transfer_data import array_dataset, select_digits
 
 SOURCE_DIGITS = (0, 1, 2, 3, 4)
 TARGET_DIGITS = (5, 6, 7, 8, 9)

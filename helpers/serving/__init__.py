@@ -6,7 +6,7 @@
 * :mod:`helpers.serving.app`: the FastAPI application (routes, errors, metrics, request logs);
 * :mod:`helpers.serving.cli`: ``python -m helpers.serving --model NAME=PATH [--port N]``.
 
-:mod:`helpers.server_process` starts it in a background process and stops it.
+:mod:`helpers.processes.server` starts it in a background process and stops it.
 """
 
 from helpers.serving.app import DEFAULT_HOST, DEFAULT_PORT, HEALTH_PATH, METRICS_PATH, READY_PATH, create_app

@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exit-with-parent",
         action="store_true",
-        help="stop when the process that started this one ends (used by helpers.server_process)",
+        help="stop when the process that started this one ends (used by helpers.processes.server)",
     )
     return parser
 

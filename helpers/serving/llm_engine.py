@@ -22,7 +22,8 @@ class GgufChatModel:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(
-                f"no model file at {path}; fetch it with: python -m helpers.data prefetch smollm2_135m_instruct_q4_1"
+                f"no model file at {path}; fetch it with:"
+                " python -m helpers.datasets prefetch smollm2_135m_instruct_q4_1"
             )
         started = time.perf_counter()
         smollm = llm.read_gguf(path)

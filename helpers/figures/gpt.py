@@ -1,7 +1,7 @@
 """Architecture figures of notebook 08 (attention, transformer, GPT), drawn with matplotlib.
 
 Each function returns its :class:`matplotlib.figure.Figure`. They reuse the boxes and arrows of
-:mod:`helpers.text_figures`, so notebooks 07 and 08 look alike.
+:mod:`helpers.figures.text`, so notebooks 07 and 08 look alike.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas, chain_figure
+from helpers.figures.primitives import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

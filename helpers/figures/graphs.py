@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers.diagrams import chain_figure
+from helpers.figures.primitives import chain_figure
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers.diagrams import arrow, box, canvas
+from helpers.figures.primitives import arrow, box, canvas
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -1,4 +1,4 @@
-"""Architecture figures of notebooks 00-06, drawn with matplotlib (see :mod:`helpers.diagrams`).
+"""Architecture figures of notebooks 00-06, drawn with matplotlib (see :mod:`helpers.figures.primitives`).
 
 Each function returns its :class:`matplotlib.figure.Figure`; the notebook shows it.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas, chain_figure
+from helpers.figures.primitives import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

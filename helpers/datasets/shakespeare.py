@@ -1,6 +1,6 @@
 """Shakespeare's plays as one character stream, split by whole plays (notebook 08).
 
-The registry entry ``shakespeare_plays`` (:mod:`helpers.data`) is a folder of 38 Markdown files,
+The registry entry ``shakespeare_plays`` (:mod:`helpers.datasets.registry`) is a folder of 38 Markdown files,
 one per play, in one folder per genre (``tragedies/hamlet.md``, ...). A play reads::
 
     # Hamlet
@@ -71,7 +71,7 @@ def play_files(folder: Path) -> dict[str, Path]:
 def load_plays(folder: Path | None = None) -> dict[str, str]:
     """Every play as plain text (:func:`play_to_text`), by name; the course's copy when ``folder`` is None."""
     if folder is None:
-        from helpers.data import fetch
+        from helpers.datasets.registry import fetch
 
         folder = fetch("shakespeare_plays")
     return {name: play_to_text(path.read_text(encoding="utf-8")) for name, path in play_files(folder).items()}

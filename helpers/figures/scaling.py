@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas
+from helpers.figures.primitives import arrow, box, canvas
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

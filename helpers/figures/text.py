@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from helpers.diagrams import arrow, box, canvas, chain_figure
+from helpers.figures.primitives import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

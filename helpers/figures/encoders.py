@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from helpers.diagrams import arrow, box, canvas, chain_figure
+from helpers.figures.primitives import arrow, box, canvas, chain_figure
 
 
 def masked_language_model_figure(layers: int = 2) -> Figure:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.data import fetch
+from helpers.datasets.registry import fetch
 
 PARAPHRASES_PATH = Path(__file__).resolve().parents[1] / "datasets" / "chatbot_paraphrases.yml"
 
@@ -33,7 +33,7 @@ def load_question_answers(folder: Path | None = None) -> list[QuestionAnswers]:
     files = sorted(folder.glob("*.yml"))
     if not files:
         raise FileNotFoundError(
-            f"no .yml files in {folder}: fetch the corpus with helpers.data.fetch('chatterbot_english')"
+            f"no .yml files in {folder}: fetch the corpus with helpers.datasets.registry.fetch('chatterbot_english')"
         )
     answers: dict[str, list[str]] = {}
     topics: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from helpers.diagrams import chain_figure
+from helpers.figures.primitives import chain_figure
 
 
 def llama_block_figure(layers: int = 30) -> Figure:
