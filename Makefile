@@ -9,7 +9,7 @@ GPU_STAMP := $(VENV)/.installed-gpu
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup lab test data gpu lint clean-notebooks readme-times export clean student progress workshop-pack teacher-guide colab
+.PHONY: setup lab test data gpu lint clean-notebooks readme-times export clean student progress workshop-pack teacher-guide colab weights
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: $(STAMP)
 
 export: $(STAMP) ## regenerate helpers/lessons/ from the notebook cells tagged `export`
 	$(BIN)/python -m coursetools.export
+
+weights: $(STAMP) ## train the full-mode models fast mode loads (helpers/weights/, with records; about 25 minutes on 2 cores)
+	$(BIN)/python -m coursetools.weights
 
 clean-notebooks: $(STAMP) ## strip outputs and normalise notebook metadata
 	$(BIN)/python -m coursetools.notebook_hygiene --fix notebooks

@@ -34,8 +34,11 @@ class GptPlan:
     peak_learning_rate: float
     warmup_steps: int
     weight_decay: float
-    max_training_seconds: float  # training stops here even if ``steps`` are not done
     xla: bool  # compile the training step with XLA (pays off only for long runs)
+
+    def __post_init__(self) -> None:
+        if self.steps % self.evaluations:
+            raise ValueError(f"steps ({self.steps}) must be a multiple of evaluations ({self.evaluations})")
 
 
 def gpt_plan(mode: str) -> GptPlan:
@@ -55,7 +58,6 @@ def gpt_plan(mode: str) -> GptPlan:
         peak_learning_rate=by_mode(mode, fast=5e-3, full=2e-3),
         warmup_steps=by_mode(mode, fast=16, full=100),
         weight_decay=0.1,
-        max_training_seconds=by_mode(mode, fast=60.0, full=600.0),
         xla=by_mode(mode, fast=False, full=True),
     )
 
@@ -378,79 +380,49 @@ def warmup_cosine(step: int, peak: float, warmup_steps: int, steps: int) -> floa
 
 
 class TrainingLog(keras.callbacks.Callback):
-    """The schedule, the time budget and the record of one training run.
+    """The learning-rate schedule and the record of one training run of ``plan.steps`` steps.
 
-    Before each step it sets the learning rate (:func:`warmup_cosine`). Every ``replan_every``
-    steps it measures the speed over all the steps timed so far (each epoch's first step, which may
-    include compiling, left out) and plans the schedule to the steps that fit in
-    ``max_training_seconds``, never more than ``plan.steps``, so that the cosine decay still ends
-    (a run cut off with its learning rate still high scores worse). A slow spell early on (another
-    program busy) shortens the plan only until the speed recovers. After each epoch it scores the validation text
-    (not counted in the budget) and draws a sample at ``sample_epochs``.
+    Before each step it sets the learning rate (:func:`warmup_cosine` over ``plan.steps``). After
+    each epoch it scores the validation text and draws a sample at ``sample_epochs``. Time is
+    measured (training only, evaluation left out) and reported, never used to decide how long to
+    train: the same seed gives the same model on a busy laptop and on a quiet server.
     """
 
-    def __init__(
-        self,
-        validation_ids: np.ndarray,
-        plan: GptPlan,
-        sampler=None,
-        sample_epochs=(),
-        replan_every: int = 20,
-    ) -> None:
+    def __init__(self, validation_ids: np.ndarray, plan: GptPlan, sampler=None, sample_epochs=()) -> None:
         super().__init__()
-        self.validation_ids, self.plan, self.replan_every = validation_ids, plan, replan_every
+        self.validation_ids, self.plan = validation_ids, plan
         self.scorer: CharacterScorer | None = None
         self.sampler, self.sample_epochs = sampler, set(sample_epochs)
         self.rows: list[dict] = []
         self.samples: dict[int, str] = {}
         self.training_seconds = 0.0
         self.steps_done = 0
-        self.planned_steps = plan.steps  # shortened when the budget cannot fit them
-        self.timed = (0, 0.0)  # (steps, seconds) timed in the epochs already done
-
-    def elapsed(self) -> float:
-        return self.training_seconds + time.perf_counter() - self.started
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.perf_counter()
-        self.window_start: tuple[int, float] | None = None  # (step, seconds): the speed is measured from here
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         plan = self.plan
-        rate = warmup_cosine(self.steps_done, plan.peak_learning_rate, plan.warmup_steps, self.planned_steps)
+        rate = warmup_cosine(self.steps_done, plan.peak_learning_rate, plan.warmup_steps, plan.steps)
         self.model.optimizer.learning_rate = rate
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.steps_done += 1
-        now = self.elapsed()
-        if self.window_start is None:  # the epoch's first step (it may include compiling): not timed
-            self.window_start = (self.steps_done, now)
-        elif (self.steps_done - self.window_start[0]) % self.replan_every == 0:
-            steps = self.timed[0] + self.steps_done - self.window_start[0]
-            seconds_per_step = (self.timed[1] + now - self.window_start[1]) / steps
-            affordable = self.steps_done + int((self.plan.max_training_seconds - now) / seconds_per_step)
-            self.planned_steps = max(min(self.plan.steps, affordable), self.steps_done + 1)
-        if self.steps_done >= self.planned_steps or now > self.plan.max_training_seconds:
-            self.model.stop_training = True  # done, or out of time: stop now, in the middle of an epoch if need be
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.training_seconds = self.elapsed()  # evaluation and samples not counted
-        if self.window_start is not None:
-            step, seconds = self.window_start
-            self.timed = (self.timed[0] + self.steps_done - step, self.timed[1] + self.training_seconds - seconds)
+        self.training_seconds += time.perf_counter() - self.started  # evaluation and samples not counted
         if self.scorer is None:
             self.scorer = CharacterScorer(self.model, self.plan.context)
-        validation = self.scorer(self.validation_ids)
         self.rows.append(
             {
                 "step": self.steps_done,
                 "learning rate": float(self.model.optimizer.learning_rate),
                 "train bits/char": float(logs["loss"]) / math.log(2),
-                "validation bits/char": validation,
+                "validation bits/char": self.scorer(self.validation_ids),
                 "seconds": self.training_seconds,
             }
         )
-        if self.sampler is not None and (epoch + 1 in self.sample_epochs or self.model.stop_training):
+        if self.sampler is not None and epoch + 1 in self.sample_epochs:
             self.samples[self.steps_done] = self.sampler(self.model)
 
     def tokens_per_second(self, tokens_per_step: int) -> float:
@@ -470,11 +442,8 @@ def train_language_model(
     sampler=None,
     sample_epochs=(),
 ) -> TrainingLog:
-    """AdamW with warm-up and cosine decay, ``fit`` on random windows (steps compiled with XLA if ``plan.xla``).
-
-    ``plan.steps`` steps in ``plan.evaluations`` epochs (fewer if ``plan.max_training_seconds`` cannot
-    fit them: see :class:`TrainingLog`); the validation play is scored after each epoch.
-    """
+    """AdamW with warm-up and cosine decay, ``fit`` on random windows (steps compiled with XLA if ``plan.xla``):
+    exactly ``plan.steps`` steps in ``plan.evaluations`` epochs, the validation text scored after each."""
     model.compile(
         optimizer=keras.optimizers.AdamW(plan.peak_learning_rate, weight_decay=plan.weight_decay, clipnorm=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
