@@ -77,6 +77,7 @@ def shakespeare() -> None:
             found[f"{play} bits/char, first {SCORED_CHARACTERS:,} characters"] = scorer(ids[:SCORED_CHARACTERS])
         return found
 
+    made = provenance()  # before training: the code that trains is the code of this commit
     seed_everything(SEED)
     gpt_parameters = None
     for name in ("gpt", "lstm"):
@@ -87,7 +88,7 @@ def shakespeare() -> None:
         log = gpt.train_language_model(model, train, validation, plan, SEED)
         float32 = figures(model)
         record = {
-            **provenance(),
+            **made,
             "model": f"{name}_shakespeare: notebook 08's {name.upper()}, full mode",
             "seed": SEED,
             "plan": dataclasses.asdict(plan),
