@@ -60,7 +60,7 @@ def generation_figures(gpt, model, prompt: list[int]) -> dict:
 
     generator = gpt.Generator(model)
     tokens = {
-        (loop, cache): generator.greedy_in_one_function(prompt, NEW_TOKENS, cache)
+        (loop, cache): gpt.greedy_in_one_function(generator, prompt, NEW_TOKENS, cache)
         if loop == "one XLA function"
         else generator.generate(prompt, NEW_TOKENS, gpt.make_picker(), cache)
         for loop in ("Python loop", "one XLA function")
@@ -69,8 +69,8 @@ def generation_figures(gpt, model, prompt: list[int]) -> dict:
     speed = pd.DataFrame(
         {
             loop: {
-                "with the cache": generator.tokens_per_second(prompt, NEW_TOKENS, True, one_function=whole),
-                "without": generator.tokens_per_second(prompt, NEW_TOKENS, False, one_function=whole),
+                "with the cache": gpt.generation_speed(generator, prompt, NEW_TOKENS, True, one_function=whole),
+                "without": gpt.generation_speed(generator, prompt, NEW_TOKENS, False, one_function=whole),
             }
             for loop, whole in (("Python loop", False), ("one XLA function", True))
         }

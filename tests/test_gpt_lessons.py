@@ -70,9 +70,9 @@ def test_gpt_parameters_causality_and_kv_cache() -> None:
     assert np.allclose(later[:, :7], logits[:, :7], atol=1e-5), "a later token changed earlier logits"
     assert not np.allclose(later[:, 7:], logits[:, 7:], atol=1e-5)
     # the cache reproduces the full forward pass, one token at a time
-    _, caches = model.prefill(ids[:, :5])
+    _, caches = gpt.prefill(model, ids[:, :5])
     padded = [tf.pad(cache, ((0, 0), (0, 0), (0, 7), (0, 0))) for cache in caches]
-    step_logits, _ = model.decode_step(ids[:, 5], tf.constant(5), tuple(padded))
+    step_logits, _ = gpt.decode_step(model, ids[:, 5], tf.constant(5), tuple(padded))
     assert np.allclose(step_logits.numpy(), logits[:, 5], atol=1e-4)
     generator = gpt.Generator(model)
     prompt = [1, 2, 3]
@@ -86,7 +86,7 @@ def test_gpt_parameters_causality_and_kv_cache() -> None:
     assert sampled[0] == sampled[1]
     python_loop = generator.generate(prompt, 30, gpt.make_picker(), cache=True)
     for cache in (True, False):
-        assert generator.greedy_in_one_function(prompt, 30, cache) == python_loop, (
+        assert gpt.greedy_in_one_function(generator, prompt, 30, cache) == python_loop, (
             f"the loop in one XLA function (cache {cache}) should give generate's greedy tokens, restarts included"
         )
 

@@ -62,6 +62,12 @@ def gpt_plan(mode: str) -> GptPlan:
     )
 
 
+def lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """``values`` at the position of each query in the sorted ``keys``; 0 for a query not among them."""
+    where = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[where] == queries, values[where], 0)
+
+
 class CharNgram:
     """Character n-gram counts of orders 1 to ``max_order``, scored with interpolated absolute discounting.
 
@@ -78,11 +84,10 @@ class CharNgram:
         self.max_order = max_order
         self.pad = pad
         self.tables = []  # per order: sorted keys and counts of (context, next), of contexts, distinct nexts
-        for order, (contexts, nexts) in enumerate(self._codes(ids), start=1):
+        for contexts, nexts in self._codes(ids):
             keys, counts = np.unique(contexts * vocabulary_size + nexts, return_counts=True)
             context_keys, context_counts = np.unique(contexts, return_counts=True)
-            distinct_keys, distinct = np.unique(keys // vocabulary_size, return_counts=True)
-            assert np.array_equal(distinct_keys, context_keys), order
+            _, distinct = np.unique(keys // vocabulary_size, return_counts=True)  # in the order of context_keys
             self.tables.append((keys, counts, context_keys, context_counts, distinct))
 
     def _codes(self, ids: np.ndarray):
@@ -93,15 +98,9 @@ class CharNgram:
         context = np.zeros(len(ids), dtype=np.int64)
         for order in range(1, self.max_order + 1):
             if order > 1:  # one more character of context, further back
-                context = context + padded[start - (order - 1) : len(padded) - (order - 1)] * self.vocabulary_size ** (
-                    order - 2
-                )
+                earlier = padded[start - (order - 1) : len(padded) - (order - 1)]
+                context = context + earlier * self.vocabulary_size ** (order - 2)
             yield context, ids
-
-    @staticmethod
-    def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        where = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-        return np.where(keys[where] == queries, values[where], 0)
 
     def bits_table(self, ids: np.ndarray, discounts: tuple[float, ...]) -> np.ndarray:
         """Bits per character of ``ids``: one row per discount, one column per order (1 to ``max_order``)."""
@@ -109,9 +108,9 @@ class CharNgram:
         for (keys, counts, context_keys, context_counts, distinct), (contexts, nexts) in zip(
             self.tables, self._codes(ids), strict=True
         ):
-            pair = self._lookup(keys, counts, contexts * self.vocabulary_size + nexts).astype(np.float64)
-            seen = self._lookup(context_keys, context_counts, contexts).astype(np.float64)
-            kinds = self._lookup(context_keys, distinct, contexts).astype(np.float64)
+            pair = lookup(keys, counts, contexts * self.vocabulary_size + nexts).astype(np.float64)
+            seen = lookup(context_keys, context_counts, contexts).astype(np.float64)
+            kinds = lookup(context_keys, distinct, contexts).astype(np.float64)
             lookups.append((pair, seen, kinds))
         table = np.zeros((len(discounts), self.max_order))
         for row, discount in enumerate(discounts):
@@ -232,7 +231,7 @@ class GPT(keras.Model):
     """A character GPT: token embedding + learned position embedding, pre-norm blocks, LayerNorm, Dense head.
 
     ``call(ids)`` gives the logits of the next character at every position (batch, T, vocabulary);
-    ``prefill`` and ``decode_step`` are the same computation split for generation with a KV cache.
+    :func:`prefill` and :func:`decode_step` (the generation section) split the same computation for a KV cache.
     """
 
     def __init__(
@@ -256,35 +255,6 @@ class GPT(keras.Model):
         for block in self.blocks:
             x = block(x, training=training)
         return self.head(self.final_norm(x))
-
-    def prefill(self, ids: tf.Tensor) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
-        """Logits of every position of ``ids`` and each block's (K, V), flattened: (K1, V1, K2, V2, ...)."""
-        x = self.embed(ids)
-        caches: list[tf.Tensor] = []
-        for block in self.blocks:
-            x, (k, v) = block(x, return_cache=True)
-            caches += [k, v]
-        return self.head(self.final_norm(x)), tuple(caches)
-
-    def decode_step(
-        self, token: tf.Tensor, position: tf.Tensor, caches: tuple[tf.Tensor, ...]
-    ) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
-        """Logits (batch, vocabulary) after one new ``token`` (batch,) at ``position``, and the updated caches."""
-        x = self.embed(token[:, tf.newaxis], position)
-        updated: list[tf.Tensor] = []
-        for i, block in enumerate(self.blocks):
-            x, (k, v) = block.call_cached(x, (caches[2 * i], caches[2 * i + 1]), position)
-            updated += [k, v]
-        return self.head(self.final_norm(x))[:, 0], tuple(updated)
-
-    def attention_maps(self, ids: tf.Tensor) -> list[tf.Tensor]:
-        """Each block's attention weights on ``ids``: a list of (batch, heads, T, T)."""
-        maps = []
-        x = self.embed(ids)
-        for block in self.blocks:
-            maps.append(block.attention(block.norm_1(x), return_weights=True)[1])
-            x = block(x)
-        return maps
 
     def get_config(self) -> dict:
         return {
@@ -503,6 +473,28 @@ def make_picker(rng: np.random.Generator | None = None, **settings) -> Callable[
     return lambda logits: int(rng.choice(len(logits), p=filter_logits(logits, **settings)))
 
 
+def prefill(model: GPT, ids: tf.Tensor) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
+    """Logits of every position of ``ids`` and each block's (K, V), flattened: (K1, V1, K2, V2, ...)."""
+    x = model.embed(ids)
+    caches: list[tf.Tensor] = []
+    for block in model.blocks:
+        x, (k, v) = block(x, return_cache=True)
+        caches += [k, v]
+    return model.head(model.final_norm(x)), tuple(caches)
+
+
+def decode_step(
+    model: GPT, token: tf.Tensor, position: tf.Tensor, caches: tuple[tf.Tensor, ...]
+) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
+    """Logits (batch, vocabulary) after one new ``token`` (batch,) at ``position``, and the updated caches."""
+    x = model.embed(token[:, tf.newaxis], position)
+    updated: list[tf.Tensor] = []
+    for i, block in enumerate(model.blocks):
+        x, (k, v) = block.call_cached(x, (caches[2 * i], caches[2 * i + 1]), position)
+        updated += [k, v]
+    return model.head(model.final_norm(x))[:, 0], tuple(updated)
+
+
 class Generator:
     """Generation from a :class:`GPT`, with or without the KV cache, both compiled with XLA.
 
@@ -516,8 +508,10 @@ class Generator:
         self.context = model.context
         self.keep = keep or model.context // 2
         self.full = tf.function(lambda ids: model(ids), jit_compile=True)
-        self.prefill = tf.function(model.prefill, jit_compile=True)
-        self.step = tf.function(model.decode_step, jit_compile=True)
+        self.prefill = tf.function(lambda ids: prefill(model, ids), jit_compile=True)
+        self.step = tf.function(
+            lambda token, position, caches: decode_step(model, token, position, caches), jit_compile=True
+        )
         self.loops: dict[tuple[int, int, bool], Callable] = {}  # greedy_in_one_function's, by shape
 
     def _padded(self, window: list[int]) -> tf.Tensor:
@@ -546,64 +540,67 @@ class Generator:
                 logits = step_logits.numpy()[0]
         return tokens[len(prompt) :]
 
-    def greedy_in_one_function(self, prompt: list[int], new_tokens: int, cache: bool) -> list[int]:
-        """The tokens of ``generate(prompt, new_tokens, make_picker(), cache)``, with the whole loop in one
-        XLA function (a ``tf.while_loop``): no Python, and no call into TensorFlow, between tokens."""
-        key = (len(prompt), new_tokens, cache)
-        if key not in self.loops:
-            self.loops[key] = tf.function(
-                lambda text: self._greedy_loop(text, len(prompt), new_tokens, cache), jit_compile=True
-            )
-        text = np.zeros(len(prompt) + new_tokens + self.context, dtype=np.int32)  # room for the last window
-        text[: len(prompt)] = prompt
-        return self.loops[key](tf.constant(text)).numpy()[len(prompt) : len(prompt) + new_tokens].tolist()
 
-    def _greedy_loop(self, text: tf.Tensor, prompt_length: int, new_tokens: int, cache: bool) -> tf.Tensor:
-        """``generate``'s loop, greedy, in TensorFlow: ``text`` (zeros after the prompt) filled in."""
-        model, context = self.model, self.context
+def greedy_loop(generator: Generator, text: tf.Tensor, prompt_length: int, new_tokens: int, cache: bool) -> tf.Tensor:
+    """``generator.generate``'s loop, greedy, in TensorFlow: ``text`` (zeros after the prompt) filled in."""
+    model, context, keep = generator.model, generator.context, generator.keep
 
-        def window_logits(text: tf.Tensor, start: tf.Tensor, length: tf.Tensor):
-            """Logits after the window's last token, and (with the cache) the window's keys and values."""
-            window = tf.slice(text, [start], [context])[tf.newaxis]  # zeros after the text, as _padded
-            if not cache:
-                return model(window)[0, length - start - 1], ()
-            all_logits, caches = model.prefill(window)
-            return all_logits[0, length - start - 1], caches
+    def window_logits(text: tf.Tensor, start: tf.Tensor, length: tf.Tensor):
+        """Logits after the window's last token, and (with the cache) the window's keys and values."""
+        window = tf.slice(text, [start], [context])[tf.newaxis]  # zeros after the text, as _padded
+        if not cache:
+            return model(window)[0, length - start - 1], ()
+        all_logits, caches = prefill(model, window)
+        return all_logits[0, length - start - 1], caches
 
-        def one_token(length, start, text, logits, caches):
-            token = tf.argmax(logits, output_type=tf.int32)
-            text = tf.tensor_scatter_nd_update(text, [[length]], [token])
-            length += 1
-            full = length - start > context  # restart from the last `keep` tokens
-            start = tf.where(full, length - self.keep, start)
-            if not cache:
-                return (length, start, text, *window_logits(text, start, length))
+    def one_token(length, start, text, logits, caches):
+        token = tf.argmax(logits, output_type=tf.int32)
+        text = tf.tensor_scatter_nd_update(text, [[length]], [token])
+        length += 1
+        full = length - start > context  # restart from the last `keep` tokens
+        start = tf.where(full, length - keep, start)
+        if not cache:
+            return (length, start, text, *window_logits(text, start, length))
 
-            def step():
-                step_logits, updated = model.decode_step(token[tf.newaxis], length - 1 - start, caches)
-                return step_logits[0], updated
+        def step():
+            step_logits, updated = decode_step(model, token[tf.newaxis], length - 1 - start, caches)
+            return step_logits[0], updated
 
-            return (length, start, text, *tf.cond(full, lambda: window_logits(text, start, length), step))
+        return (length, start, text, *tf.cond(full, lambda: window_logits(text, start, length), step))
 
-        length, start = tf.constant(prompt_length), tf.constant(max(0, prompt_length - context))
-        state = (length, start, text, *window_logits(text, start, length))
-        done = prompt_length + new_tokens
-        return tf.while_loop(lambda length, *_: length < done, one_token, state)[2]
+    length, start = tf.constant(prompt_length), tf.constant(max(0, prompt_length - context))
+    state = (length, start, text, *window_logits(text, start, length))
+    done = prompt_length + new_tokens
+    return tf.while_loop(lambda length, *_: length < done, one_token, state)[2]
 
-    def tokens_per_second(
-        self, prompt: list[int], new_tokens: int, cache: bool, repeats: int = 3, one_function: bool = False
-    ) -> float:
-        """Greedy generation speed, the Python loop of ``generate`` or ``greedy_in_one_function``; the
-        first (compiling) run is not timed."""
-        if one_function:
-            run = lambda: self.greedy_in_one_function(prompt, new_tokens, cache)  # noqa: E731
-            run()
-        else:
-            run = lambda: self.generate(prompt, new_tokens, make_picker(), cache)  # noqa: E731
-            self.generate(prompt, min(new_tokens, self.context + 2), make_picker(), cache)
-        best = float("inf")
-        for _ in range(repeats):
-            started = time.perf_counter()
-            run()
-            best = min(best, time.perf_counter() - started)
-        return new_tokens / best
+
+def greedy_in_one_function(generator: Generator, prompt: list[int], new_tokens: int, cache: bool) -> list[int]:
+    """The tokens of ``generator.generate(prompt, new_tokens, make_picker(), cache)``, with the whole loop in
+    one XLA function (a ``tf.while_loop``): no Python, and no call into TensorFlow, between tokens."""
+    key = (len(prompt), new_tokens, cache)
+    if key not in generator.loops:
+        generator.loops[key] = tf.function(
+            lambda text: greedy_loop(generator, text, len(prompt), new_tokens, cache), jit_compile=True
+        )
+    text = np.zeros(len(prompt) + new_tokens + generator.context, dtype=np.int32)  # room for the last window
+    text[: len(prompt)] = prompt
+    return generator.loops[key](tf.constant(text)).numpy()[len(prompt) : len(prompt) + new_tokens].tolist()
+
+
+def generation_speed(
+    generator: Generator, prompt: list[int], new_tokens: int, cache: bool, repeats: int = 3, one_function: bool = False
+) -> float:
+    """Greedy tokens per second, in ``generator.generate``'s Python loop or :func:`greedy_in_one_function`;
+    the first (compiling) run is not timed."""
+    if one_function:
+        run = lambda: greedy_in_one_function(generator, prompt, new_tokens, cache)  # noqa: E731
+        run()
+    else:
+        run = lambda: generator.generate(prompt, new_tokens, make_picker(), cache)  # noqa: E731
+        generator.generate(prompt, min(new_tokens, generator.context + 2), make_picker(), cache)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return new_tokens / best
