@@ -9,13 +9,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers.processes import distributed_worker
-from helpers.processes.worker_cluster import WorkerCluster, WorkerFailed, events_in, run_worker, start_worker_cluster
+from helpers.processes.worker_cluster import (
+    WorkerCluster,
+    WorkerFailed,
+    check_survivor_failed,
+    events_in,
+    run_worker,
+    start_worker_cluster,
+)
 
 SMALL = ["--samples", "1024", "--test-samples", "500", "--global-batch", "128", "--epochs", "2"]
 
@@ -72,6 +81,28 @@ def test_run_worker_reports_a_bad_command_line(folder: Path) -> None:
         run_worker(["--epochs", "0", "--result", folder / "r.json"], log_path=folder / "bad.log")
 
 
+def test_a_survivor_that_hangs_or_exits_with_0_fails_the_check_and_one_that_fails_passes() -> None:
+    with pytest.raises(WorkerFailed, match="did not exit within its time limit of 120 s"):
+        check_survivor_failed(None, 120)  # still running when its time was up
+    with pytest.raises(WorkerFailed, match="exited with code 0"):
+        check_survivor_failed(0, 120)
+    assert check_survivor_failed(1, 120) == 1  # failed with an error, as a synchronous worker must
+    assert check_survivor_failed(-6, 120) == -6  # ended by a signal (SIGABRT): failed too
+
+
+def test_the_survivor_check_on_real_processes_a_hanging_one_and_a_failing_one(folder: Path) -> None:
+    """wait_for_exit's answer for a process that hangs (None) and one that exits with an error, through the check."""
+    cluster = WorkerCluster(2, [], log_dir=folder)
+    scripts = [f"import time; time.sleep(60)  # {folder}", f"raise SystemExit(3)  # {folder}"]
+    cluster.processes = [subprocess.Popen([sys.executable, "-c", script]) for script in scripts]
+    with cluster:
+        hanging, failing = cluster.wait_for_exit(0, timeout_s=0.5), cluster.wait_for_exit(1, timeout_s=60)
+    assert hanging is None and failing == 3
+    with pytest.raises(WorkerFailed, match=r"did not exit within its time limit of 0\.5 s"):
+        check_survivor_failed(hanging, 0.5)
+    assert check_survivor_failed(failing, 60) == 3
+
+
 def test_two_workers_train_like_one_and_a_killed_cluster_resumes(folder: Path) -> None:
     """Two workers, then one killed after epoch 1 of 3 and the cluster restarted: it resumes after epoch 1."""
     result = folder / "result.json"
@@ -92,7 +123,7 @@ def test_two_workers_train_like_one_and_a_killed_cluster_resumes(folder: Path) -
         cluster.kill(1)
         code = cluster.wait_for_exit(0, timeout_s=120)
         saved = cluster.completed_epochs(0)
-    assert code != 0, "the surviving worker cannot finish the epoch without its peer"
+    check_survivor_failed(code, 120)  # the surviving worker cannot finish the epoch without its peer
     assert saved and max(saved) < 3, saved
     with start_worker_cluster(2, args, log_dir=folder / "restart") as cluster:
         cluster.wait(timeout_s=400)

@@ -10,7 +10,8 @@ Each worker is ``python -m helpers.processes.distributed_worker`` with its own `
 ``127.0.0.1:PORT``, free ports chosen by the OS, and its index), its own log file, and
 ``--exit-with-parent``. Workers are stopped by :meth:`WorkerCluster.stop`, by leaving the ``with``
 block (also when it raises), when Python exits, and by themselves when the process that started
-them ends. :meth:`WorkerCluster.kill` kills one worker at once (SIGKILL), as a crash would.
+them ends. :meth:`WorkerCluster.kill` kills one worker at once (SIGKILL), as a crash would, and
+:func:`check_survivor_failed` checks that a survivor then failed by itself rather than hanging.
 """
 
 from __future__ import annotations
@@ -205,6 +206,24 @@ def start_worker_cluster(
     except BaseException:
         cluster.stop()
         raise
+
+
+def check_survivor_failed(code: int | None, timeout_s: float, index: int = 0) -> int:
+    """Check what a surviving worker did once its peer was killed: ``code`` is :meth:`WorkerCluster.wait_for_exit`'s
+    answer after waiting ``timeout_s``. A synchronous worker cannot go on without its peer, so it must fail by
+    itself: exit with an error code (returned). Raises :class:`WorkerFailed` if it was still running (None: it
+    hung, waiting for a peer that will never answer) or exited with 0 (as if it had finished without its peer)."""
+    if code is None:
+        raise WorkerFailed(
+            f"the surviving worker {index} did not exit within its time limit of {timeout_s:g} s after its peer "
+            "was killed: it hung instead of failing its all-reduce"
+        )
+    if code == 0:
+        raise WorkerFailed(
+            f"the surviving worker {index} exited with code 0 after its peer was killed: a synchronous worker "
+            "cannot finish training without its peer, it should have failed"
+        )
+    return code
 
 
 def run_worker(worker_args: Sequence[str], *, log_path: Path | str, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
