@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,15 +29,12 @@ SCORED_CHARACTERS = 20_000  # the start of each held-out play, scored live in fa
 
 def provenance() -> dict[str, object]:
     """Which code made the weights, when, and on what machine."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    from helpers import results
 
     return {
-        "commit": git("rev-parse", "HEAD"),
-        "uncommitted changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        **results.code_version(ROOT),
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": results.machine(),
         "made by": "make weights (python -m coursetools.weights)",
     }
 

@@ -1,0 +1,80 @@
+"""Measured results that notebooks and prose quote: ``benchmarks/results/NAME.json``, written by the benchmarks.
+
+A benchmark (``benchmarks/NAME.py``) measures its headline over several seeds and writes one file
+per mode with :func:`write_results`: the commit and whether the tree had uncommitted changes, the
+date, the machine, the seeds, every seed's figures, their mean, min and max, and each target with
+whether it was met. Notebooks read it with :func:`read_results` rather than typing numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def code_version(root: Path = RESULTS_DIR.parents[1]) -> dict[str, Any]:
+    """The commit of ``root`` and whether tracked files differ from it (``None`` outside a git checkout)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "uncommitted changes": None}
+    return {"commit": head.stdout.strip(), "uncommitted changes": bool(status.stdout.strip())}
+
+
+def machine() -> str:
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def summary(values: Iterable[float]) -> dict[str, Any]:
+    """Mean, min and max of one figure over seeds, with the values themselves."""
+    values = [float(value) for value in values]
+    return {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "values": values}
+
+
+def write_results(
+    name: str,
+    mode: str,
+    seeds: Iterable[int],
+    per_seed: Mapping[int, Mapping[str, float]],
+    targets: Mapping[str, Mapping[str, Any]],
+    folder: Path = RESULTS_DIR,
+) -> Path:
+    """``folder/NAME_MODE.json``: provenance, every seed's figures, their summaries and the targets."""
+    seeds = list(seeds)
+    figures = sorted({figure for row in per_seed.values() for figure in row})
+    document = {
+        "benchmark": f"benchmarks/{name}.py",
+        "mode": mode,
+        **code_version(),
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "seeds": seeds,
+        "per seed": {str(seed): dict(per_seed[seed]) for seed in seeds},
+        "summary": {figure: summary(per_seed[seed][figure] for seed in seeds) for figure in figures},
+        "targets": {target: dict(detail) for target, detail in targets.items()},
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}_{mode}.json"
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def read_results(name: str, mode: str, folder: Path = RESULTS_DIR) -> dict[str, Any] | None:
+    """The last recorded results of ``benchmarks/NAME.py`` in ``mode``, or ``None`` if it never wrote any."""
+    path = folder / f"{name}_{mode}.json"
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,89 @@
+"""The course's shipped weights (helpers/weights/, from `make weights`) fit today's code and score their record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers.datasets import course_weights, shakespeare
+from helpers.lessons import gpt
+
+# Scoring on this machine against the figures recorded by `make weights` (float16 weights, the same
+# code): the same arithmetic up to the order of float32 sums, so far below a thousandth of a bit.
+TOLERANCE_BITS = 1e-3
+SHIPPED = sorted(path.stem for path in course_weights.WEIGHTS_DIR.glob("*.npz"))
+
+
+def test_every_shipped_weights_file_has_its_record_and_the_total_stays_small() -> None:
+    assert SHIPPED == ["gpt_shakespeare", "lstm_shakespeare"]
+    for name in SHIPPED:
+        record = course_weights.read_record(name)
+        assert {"commit", "seed", "steps", "plan", "figures", "made by"} <= set(record), record.keys()
+        assert not record["uncommitted changes"], f"{name} was made from uncommitted code"
+    total = sum(path.stat().st_size for path in course_weights.WEIGHTS_DIR.iterdir())
+    assert total < 12e6, f"the shipped weights take {total / 1e6:.1f} MB"
+
+
+@pytest.fixture(scope="module")
+def plays() -> dict[str, np.ndarray]:
+    texts = shakespeare.load_plays()
+    split = shakespeare.split_plays(texts, train_limit=None)
+    vocabulary = shakespeare.CharVocabulary.from_texts(texts.values())
+    return {"vocabulary size": len(vocabulary), "validation": vocabulary.encode(split.validation),
+            "test": vocabulary.encode(split.test)}  # fmt: skip
+
+
+def course_model(name: str, vocabulary_size: int) -> keras.Model:
+    """The model of ``name`` as notebook 08 builds it today, in full mode."""
+    plan = gpt.gpt_plan("full")
+    model = gpt.GPT(vocabulary_size, plan.context, plan.width, plan.layers, plan.heads)
+    model(tf.zeros((1, plan.context), tf.int32))
+    if name == "lstm_shakespeare":
+        units = gpt.lstm_units_for(model.count_params(), vocabulary_size)
+        model = gpt.lstm_language_model(vocabulary_size, units, units)
+    return model
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_model_loads_into_todays_code_and_scores_its_recorded_figures(name: str, plays: dict) -> None:
+    model = course_model(name, plays["vocabulary size"])
+    record = course_weights.load_weights(model, name)
+    scorer = gpt.CharacterScorer(model, gpt.gpt_plan("full").context)
+    scored = record["scored characters"]
+    for play in ("validation", "test"):
+        recorded = record["figures"][f"{play} bits/char, first {scored:,} characters"]
+        assert scorer(plays[play][:scored]) == pytest.approx(recorded, abs=TOLERANCE_BITS), (name, play)
+
+
+def test_a_weights_file_that_no_longer_fits_the_code_fails_with_what_to_do(tmp_path: Path) -> None:
+    def tiny(width: int) -> keras.Model:
+        model = gpt.GPT(6, 8, width, 1, 2)
+        model(tf.zeros((1, 8), tf.int32))
+        return model
+
+    course_weights.save_weights(tiny(8), "tiny", {"figures": {}}, folder=tmp_path)
+    same = tiny(8)
+    assert course_weights.load_weights(same, "tiny", folder=tmp_path) == {"figures": {}}
+    with pytest.raises(course_weights.WeightsMismatchError, match=r"is \(6, 8\) in the file, \(6, 16\).*make weights"):
+        course_weights.load_weights(tiny(16), "tiny", folder=tmp_path)
+    deeper = gpt.GPT(6, 8, 8, 2, 2)
+    deeper(tf.zeros((1, 8), tf.int32))
+    with pytest.raises(course_weights.WeightsMismatchError, match=r"holds .* weights, the model .* has"):
+        course_weights.load_weights(deeper, "tiny", folder=tmp_path)
+    with pytest.raises(FileNotFoundError, match="make weights"):
+        course_weights.load_weights(same, "missing", folder=tmp_path)
+
+
+def test_weights_round_trip_through_float16(tmp_path: Path) -> None:
+    model = gpt.GPT(6, 8, 8, 1, 2)
+    model(tf.zeros((1, 8), tf.int32))
+    course_weights.save_weights(model, "tiny", {}, folder=tmp_path)
+    copy = gpt.GPT(6, 8, 8, 1, 2)
+    copy(tf.zeros((1, 8), tf.int32))
+    course_weights.load_weights(copy, "tiny", folder=tmp_path)
+    for original, loaded in zip(model.weights, copy.weights, strict=True):
+        np.testing.assert_allclose(loaded.numpy(), original.numpy(), rtol=1e-3, atol=1e-4)
