@@ -10,6 +10,7 @@ give the same weights on any machine load.
 
     python -m coursetools.weights               # every entry
     python -m coursetools.weights shakespeare   # notebook 08's GPT and LSTM (about 25 minutes on 2 cores)
+    python -m coursetools.weights cartpole      # notebook 12's DQN (a few minutes)
 """
 
 from __future__ import annotations
@@ -102,7 +103,151 @@ def shakespeare() -> None:
         print(f"  {log.steps_done} steps in {log.training_seconds:.0f} s; float16 weights: {record['figures']}")
 
 
-ENTRIES: dict[str, Callable[[], None]] = {"shakespeare": shakespeare}
+def cartpole() -> None:
+    """Notebook 12's full-mode deep Q-network on CartPole-v1, tested on the notebook's final test episodes."""
+    import tensorflow as tf
+
+    from helpers.datasets import course_weights
+    from helpers.lessons import rl
+
+    plan = rl.rl_plan("full").dqn
+    made = provenance()
+    print(f"training the DQN, at most {plan.max_steps:,} steps ...", flush=True)
+    training = rl.train_dqn(plan, SEED)
+
+    def test_returns(network) -> list[float]:
+        greedy = tf.function(lambda batch: tf.argmax(network(batch), axis=1, output_type=tf.int32))
+        return rl.evaluate_policy(greedy, episodes=plan.evaluation_episodes, seed=rl.EVALUATION_SEED).tolist()
+
+    record = {
+        **made,
+        "model": "dqn_cartpole: notebook 12's deep Q-network (the online network), full mode",
+        "seed": SEED,
+        "plan": dataclasses.asdict(plan),
+        "steps": training.steps,
+        "best step": training.best_step,
+        "parameters": training.agent.online.count_params(),
+        "training seconds": round(training.seconds, 1),
+        "selection runs": training.evaluations,
+        "float32 figures": {"mean test return": sum(test_returns(training.agent.online)) / plan.evaluation_episodes},
+        "test episodes": plan.evaluation_episodes,
+        "test seed": rl.EVALUATION_SEED,
+    }
+    course_weights.save_weights(training.agent.online, "dqn_cartpole", record)
+    reloaded = rl.q_network(4, 2, plan.hidden_units, "online")
+    course_weights.load_weights(reloaded, "dqn_cartpole")
+    returns = test_returns(reloaded)
+    record["figures"] = {"mean test return": sum(returns) / len(returns), "test returns": returns}
+    course_weights.save_weights(training.agent.online, "dqn_cartpole", record)
+    mean = record["figures"]["mean test return"]
+    print(f"  {training.steps:,} steps in {training.seconds:.0f} s; float16 weights: mean test return {mean}")
+
+
+@dataclasses.dataclass(frozen=True)
+class R8Stories:
+    """Notebook 09's stories in its compact WordPiece vocabulary: every training story and the test stories."""
+
+    texts: list[str]
+    ids: object  # (stories, sequence_length) compact-vocabulary ids
+    labels: object
+    vocabulary_size: int
+
+
+def r8_stories(plan) -> tuple[R8Stories, R8Stories]:
+    """Reuters R8 as notebook 09 reads it: MiniLM's WordPiece tokens of the first ``plan.sequence_length``,
+    renumbered into the compact vocabulary of the training stories (the same in fast and full mode)."""
+    import keras_hub
+    import numpy as np
+
+    from helpers.datasets.registry import fetch
+    from helpers.datasets.text import load_r8
+    from helpers.lessons import encoders
+
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(str(fetch("all_minilm_l6_v2") / "model"))
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=plan.sequence_length)
+    r8 = load_r8()
+    topics = sorted(set(r8.train_labels))
+    wordpiece_train = encoders.tokenize(r8.train_texts, preprocessor)
+    vocabulary = encoders.compact_vocabulary(wordpiece_train, tokenizer.get_vocabulary())
+    stories = [
+        R8Stories(texts, vocabulary.encode(ids), np.array([topics.index(label) for label in labels]), len(vocabulary))
+        for texts, ids, labels in (
+            (r8.train_texts, wordpiece_train, r8.train_labels),
+            (r8.test_texts, encoders.tokenize(r8.test_texts, preprocessor), r8.test_labels),
+        )
+    ]
+    return stories[0], stories[1]
+
+
+def build_mlm(vocabulary_size: int, plan):
+    """Notebook 09's small encoder with its MLM head, built (weights created) as the notebook builds it."""
+    import numpy as np
+
+    from helpers.lessons import encoders
+
+    encoder = encoders.SmallEncoder(
+        vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
+    )
+    model = encoders.MaskedLanguageModel(encoder)
+    ids = np.full((1, plan.sequence_length), len(encoders.SPECIAL_TOKENS), dtype=np.int32)
+    model((ids, ids > 0))
+    return model
+
+
+def masked_token_accuracy(mlm_model, token_ids, seed: int = 0) -> float:
+    """The share of masked tokens the MLM model gives back: 15 % of the ordinary tokens of ``token_ids``,
+    chosen by a NumPy generator seeded with ``seed`` and all replaced by [MASK] (no 80/10/10: a fixed test)."""
+    import numpy as np
+
+    from helpers.lessons import encoders
+
+    ordinary = token_ids >= len(encoders.SPECIAL_TOKENS)
+    chosen = ordinary & (np.random.default_rng(seed).random(token_ids.shape) < 0.15)
+    corrupted = np.where(chosen, encoders.MASK_ID, token_ids).astype(np.int32)
+    logits = mlm_model((corrupted, chosen), training=False).numpy()
+    return float(np.mean(logits.argmax(axis=1) == token_ids[chosen]))
+
+
+def r8_encoder() -> None:
+    """Notebook 09's small encoder, pretrained by masked language modelling in full mode (all training stories)."""
+    from helpers.datasets import course_weights
+    from helpers.lessons import encoders
+    from helpers.seeding import seed_everything
+
+    plan = encoders.encoder_plan("full")
+    made = provenance()
+    train, test = r8_stories(plan)
+    unlabelled = encoders.random_subset(len(train.texts), plan.unlabelled_stories, SEED)
+    seed_everything(SEED)
+    encoder = encoders.SmallEncoder(
+        train.vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
+    )
+    print(f"pretraining the small encoder, {plan.mlm_epochs} epochs over {len(unlabelled):,} stories ...", flush=True)
+    started = time.perf_counter()
+    mlm_model, history = encoders.pretrain_mlm(encoder, train.ids[unlabelled], plan, SEED)
+    seconds = time.perf_counter() - started
+    record = {
+        **made,
+        "model": "mlm_r8: notebook 09's small encoder with its MLM head, pretrained in full mode",
+        "seed": SEED,
+        "plan": dataclasses.asdict(plan),
+        "epochs": plan.mlm_epochs,
+        "unlabelled stories": len(unlabelled),
+        "vocabulary size": train.vocabulary_size,
+        "parameters": mlm_model.count_params(),
+        "training seconds": round(seconds, 1),
+        "history": {key: [float(value) for value in values] for key, values in history.items()},
+        "float32 figures": {"masked-token accuracy, test stories": masked_token_accuracy(mlm_model, test.ids)},
+    }
+    course_weights.save_weights(mlm_model, "mlm_r8", record)
+    reloaded = build_mlm(train.vocabulary_size, plan)
+    course_weights.load_weights(reloaded, "mlm_r8")
+    record["figures"] = {"masked-token accuracy, test stories": masked_token_accuracy(reloaded, test.ids)}
+    course_weights.save_weights(mlm_model, "mlm_r8", record)
+    print(f"  {seconds:.0f} s; float16 weights: {record['figures']}")
+
+
+ENTRIES: dict[str, Callable[[], None]] = {"shakespeare": shakespeare, "cartpole": cartpole, "r8_encoder": r8_encoder}
 
 
 def main(argv: list[str] | None = None) -> int:
