@@ -8,7 +8,11 @@ mode, machine and seconds per notebook). ``python -m coursetools.teacher_guide``
    different machines add up instead of overwriting each other;
 2. rewrites the generated sections of ``docs/teacher_guide.md`` (between ``teacher-guide:...``
    markers): the minutes table, with "not measured yet" and the command to measure it wherever a
-   figure is missing, and the one-day and two-day agendas computed from the measured minutes.
+   figure is missing, and the one-day, two-day and five-day agendas. Each notebook's session is its
+   reading time (markdown words at WORDS_PER_MINUTE), its measured running time and EXERCISE_MIN per
+   exercise, rounded up to SLOT_MIN; the days run 09:00-17:00, and a plan that does not fit says so.
+
+``--no-record`` skips step 1: the guide is rebuilt from ``docs/timings.json`` and the notebooks alone.
 
 The device is ``--device`` if given, else the timings file's ``device`` field, else ``gpu`` if its
 machine mentions a GPU, else whether TensorFlow can use an NVIDIA GPU on this machine
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import itertools
 import json
 import math
 import shutil
@@ -151,37 +156,134 @@ def times_section(archive: dict[str, Any], notebooks: Sequence[NotebookInfo]) ->
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How a workshop format spends its time: days, the pace of the walkthrough, minutes per exercise.
-
-    The walkthrough of a notebook takes time in proportion to its content: its words of prose at
-    ``words_per_minute`` (explaining, showing the cells, answering questions), at least ``min_talk``.
-    """
-
-    days: int
-    words_per_minute: int
-    exercise_min: int
-    min_talk: int = 10
-
-    def talk_minutes(self, info: NotebookInfo) -> float:
-        return max(self.min_talk, info.words / self.words_per_minute)
-
-
-ONE_DAY = Plan(days=1, words_per_minute=150, exercise_min=6)
-TWO_DAY = Plan(days=2, words_per_minute=100, exercise_min=12)
+WORDS_PER_MINUTE = 200  # reading pace: a notebook's reading time is the words of its markdown cells at this pace
+EXERCISE_MIN = 10  # minutes per exercise: read it, write the answer, run its check, a word on the answer
+SLOT_MIN = 5  # every session rounds up to a multiple of this many minutes
 DAY_START, DAY_END = 9 * 60, 17 * 60
 BREAKS = ((10 * 60 + 30, 15, "Break"), (12 * 60 + 30, 60, "Lunch"), (15 * 60, 15, "Break"))
 OPENING = ("Welcome; everyone installed from the workshop pack (`sh install.sh`)", 15)
-OPEN_LAB = "Open lab: the variations the notebooks suggest, your own data, questions"
-OPEN_LAB_MIN = 30  # shorter gaps stay as slack
 CLOSING = ("Recap, questions, `make progress` to see the exercises passed", 15)
+OPEN_LAB = "Open lab: the variations the notebooks suggest, your own data, questions"
+CATCH_UP = "Catch-up: finish the exercises, questions"
+OPEN_LAB_MIN = 30  # a free gap shorter than this is a catch-up, not an open lab
 
 
-def run_minutes(archive: dict[str, Any], info: NotebookInfo, mode: str) -> tuple[float, bool]:
-    """Measured CPU minutes of a notebook in ``mode``, and whether it was measured (else the fast budget)."""
-    entry = archive.get(f"{mode}-cpu", {}).get(info.path)
-    return (entry["seconds"] / 60, True) if entry else (FAST_BUDGET_MIN, False)
+@dataclass(frozen=True)
+class Session:
+    """A notebook's session in an agenda: reading its prose, running it, doing its exercises."""
+
+    info: NotebookInfo
+    mode: str  # the course mode of ``running``
+    running: float  # minutes of Run All on a CPU as measured, or FAST_BUDGET_MIN where not measured
+    measured: bool
+    per_exercise: int = EXERCISE_MIN
+
+    @property
+    def reading(self) -> float:
+        """Minutes to read its markdown cells at WORDS_PER_MINUTE."""
+        return self.info.words / WORDS_PER_MINUTE
+
+    @property
+    def exercise_minutes(self) -> int:
+        return self.per_exercise * self.info.exercises
+
+    @property
+    def minutes(self) -> int:
+        """Reading + running + exercises, rounded up to SLOT_MIN."""
+        return SLOT_MIN * math.ceil((self.reading + self.running + self.exercise_minutes) / SLOT_MIN)
+
+
+def session(archive: dict[str, Any], info: NotebookInfo, full: bool, per_exercise: int = EXERCISE_MIN) -> Session:
+    """A notebook's session: full mode where ``full`` and its full-mode CPU time is measured, else fast mode
+    (measured, or FAST_BUDGET_MIN assumed where not measured yet)."""
+    for mode in ("full", "fast") if full else ("fast",):
+        entry = archive.get(f"{mode}-cpu", {}).get(info.path)
+        if entry:
+            return Session(info, mode, entry["seconds"] / 60, True, per_exercise)
+    return Session(info, "fast", FAST_BUDGET_MIN, False, per_exercise)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A workshop format: how many 09:00-17:00 days, which run times, and whether it covers every notebook.
+
+    A plan that covers every notebook splits them in course order into consecutive days; the one-day
+    plan takes the notebooks from 00 on, in course order, while the day still ends by 17:00.
+    """
+
+    name: str
+    days: int
+    full_mode: bool  # full-mode run times where measured (else fast mode)
+    covers_all: bool
+
+
+ONE_DAY = Plan("one-day", days=1, full_mode=False, covers_all=False)
+TWO_DAY = Plan("two-day", days=2, full_mode=True, covers_all=True)
+FIVE_DAY = Plan("five-day", days=5, full_mode=True, covers_all=True)
+PLANS = (ONE_DAY, TWO_DAY, FIVE_DAY)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of an agenda: a session, break, open lab, welcome or recap; ``minutes`` is None on the End row."""
+
+    day: int
+    start: int  # minutes after midnight
+    text: str
+    minutes: int | None
+    session: Session | None = None
+
+
+@dataclass(frozen=True)
+class Day:
+    rows: tuple[Row, ...]
+    busy_until: int  # when its last notebook session ends (its welcome, if none)
+
+    @property
+    def end(self) -> int:
+        return self.rows[-1].start
+
+    @property
+    def sessions(self) -> list[Session]:
+        return [row.session for row in self.rows if row.session]
+
+
+def plan_day(number: int, sessions: Sequence[Session], first: bool, last: bool) -> Day:
+    """One day: the welcome (first day), the sessions back to back, each break at the first session boundary
+    at or after its time, then free time up to 17:00 less the recap (last day), the recap, and End.
+
+    Free time before a break or the recap is an open lab (a catch-up when under OPEN_LAB_MIN minutes), so
+    every row starts where the one before ends.
+    """
+    rows: list[Row] = []
+    now = DAY_START
+    pending = list(BREAKS)
+
+    def add(text: str, minutes: int, item: Session | None = None) -> None:
+        nonlocal now
+        rows.append(Row(number, now, text, minutes, item))
+        now += minutes
+
+    def free(until: int) -> None:
+        if until > now:
+            add(OPEN_LAB if until - now >= OPEN_LAB_MIN else CATCH_UP, until - now)
+
+    if first:
+        add(*OPENING)
+    for item in sessions:
+        while pending and pending[0][0] <= now:
+            _, length, name = pending.pop(0)
+            add(name, length)
+        add(item.info.title, item.minutes, item)
+    busy_until = now
+    for start, length, name in pending:
+        free(start)
+        add(name, length)
+    free(DAY_END - CLOSING[1] * last)
+    if last:
+        add(*CLOSING)
+    rows.append(Row(number, now, "End", None))
+    return Day(tuple(rows), busy_until)
 
 
 def clock(minutes: int) -> str:
@@ -189,63 +291,145 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def overrun(day: Day) -> int:
+    """Minutes a day ends after 17:00 (0 if it ends by then)."""
+    return max(0, day.end - DAY_END)
+
+
+def split_days(sessions: Sequence[Session], days: int) -> list[Day]:
+    """Every session, in course order, over ``days`` consecutive days: of all the ways to cut the course
+    into consecutive days, the one where the days before the last end by 17:00 if they can, then the last
+    day runs over as little as it can, then the busiest day's sessions end earliest (then the most even)."""
+
+    def score(plan: list[Day]) -> tuple[int, int, int, int]:
+        busy = [day.busy_until - DAY_START for day in plan]
+        return sum(map(overrun, plan[:-1])), overrun(plan[-1]), max(busy), sum(b * b for b in busy)
+
+    best: list[Day] | None = None
+    for cuts in itertools.combinations_with_replacement(range(len(sessions) + 1), days - 1):
+        bounds = (0, *cuts, len(sessions))
+        plan = [
+            plan_day(day + 1, sessions[bounds[day] : bounds[day + 1]], day == 0, day == days - 1) for day in range(days)
+        ]
+        if best is None or score(plan) < score(best):
+            best = plan
+    assert best is not None
+    return best
+
+
+def fill_day(sessions: Sequence[Session]) -> Day:
+    """One day: the sessions in course order from the first, while the day still ends by 17:00."""
+    day = plan_day(1, [], True, True)
+    for count in range(1, len(sessions) + 1):
+        longer = plan_day(1, sessions[:count], True, True)
+        if longer.end > DAY_END:
+            break
+        day = longer
+    return day
+
+
+def label(info: NotebookInfo) -> str:
+    """A notebook's short name: ``05a`` for "05a · Evaluating ..."."""
+    return info.title.split(" · ")[0] if " · " in info.title else Path(info.path).stem
+
+
+def labels(sessions: Sequence[Session]) -> str:
+    return ", ".join(label(item.info) for item in sessions) or "none"
+
+
+def plan_agenda(
+    archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Plan, per_exercise: int = EXERCISE_MIN
+) -> list[Day]:
+    """The days of a plan, each a timetable of rows."""
+    sessions = [session(archive, info, plan.full_mode, per_exercise) for info in notebooks]
+    return split_days(sessions, plan.days) if plan.covers_all else [fill_day(sessions)]
+
+
+def minutes_per_exercise_that_fit(archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Plan) -> int:
+    """The most minutes per exercise with which every day of ``plan`` ends by 17:00 (0: none)."""
+    return next(
+        (
+            minutes
+            for minutes in range(EXERCISE_MIN, 0, -1)
+            if not any(map(overrun, plan_agenda(archive, notebooks, plan, minutes)))
+        ),
+        0,
+    )
+
+
+def row_text(row: Row) -> str:
+    """A table row: day, start, session, its reading, running and exercise minutes, its length."""
+    if row.session is None:
+        cells = [row.text, "", "", "", "" if row.minutes is None else str(row.minutes)]
+    else:
+        item = row.session
+        running = f"{item.running:.1f} ({item.mode}" + ("" if item.measured else f", {NOT_MEASURED}: budget") + ")"
+        cells = [
+            f"[{item.info.title}](../{item.info.path})",
+            f"{item.reading:.1f}",
+            running,
+            f"{item.info.exercises} × {item.per_exercise}",
+            str(item.minutes),
+        ]
+    return f"| {row.day} | {clock(row.start)} | " + " | ".join(cells) + " |"
+
+
+def late_text(day: Day) -> str:
+    """How late a day ends, and which of its last notebooks it would leave out to end by 17:00."""
+    number, sessions = day.rows[0].day, day.sessions
+    first, last = day.rows[0].text == OPENING[0], day.rows[-2].text == CLOSING[0]
+    kept = next(
+        count
+        for count in range(len(sessions), -1, -1)
+        if plan_day(number, sessions[:count], first, last).end <= DAY_END
+    )
+    return (
+        f"day {number} ends at {clock(day.end)}, {overrun(day)} minutes late; to end by 17:00 it would leave out "
+        f"{labels(sessions[kept:])} (homework, or another day)"
+    )
+
+
 def agenda(archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Plan) -> str:
-    """A timetable: opening, one slot per notebook (talk + measured run time + exercises), breaks, closing.
-
-    The one-day format runs fast mode; the two-day format runs full mode where every notebook's
-    full-mode CPU time is measured (else fast mode, and it says so). Slots round up to 5 minutes;
-    time left at the end of a day (30 minutes or more) becomes an open lab.
-    """
-    full_measured = bool(notebooks) and all(run_minutes(archive, info, "full")[1] for info in notebooks)
-    mode = "full" if plan.days > 1 and full_measured else "fast"
-    sessions = [OPENING]
-    for info in notebooks:
-        run, measured = run_minutes(archive, info, mode)
-        slot = 5 * math.ceil((plan.talk_minutes(info) + run + plan.exercise_min * info.exercises) / 5)
-        run_text = f"{run:.1f} min measured" if measured else f"not measured yet, {FAST_BUDGET_MIN} min budget assumed"
-        sessions.append(
-            (f"{info.title}: walkthrough, Run All ({mode} mode, {run_text}), {info.exercises} exercises", slot)
+    """A plan's generated section: its timetable, what each day covers, and whether it fits 09:00-17:00."""
+    days = plan_agenda(archive, notebooks, plan)
+    lines = [
+        "| day | start | session | reading | running | exercises | minutes |",
+        "| ---: | --- | --- | ---: | --- | ---: | ---: |",
+        *(row_text(row) for day in days for row in day.rows),
+        "",
+    ]
+    covered = [item for day in days for item in day.sessions]
+    if not plan.covers_all:
+        left = [session(archive, info, plan.full_mode) for info in notebooks[len(covered) :]]
+        lines.append(
+            f"Covers notebooks {labels(covered)} ({len(covered)} of {len(notebooks)}) and ends at "
+            f"{clock(days[0].end)}; leaves {labels(left)} for another day: the next one, "
+            f"{labels(left[:1])}, takes {left[0].minutes if left else 0} minutes, more than the day has left."
+            if left
+            else f"Covers every notebook ({len(covered)}) and ends at {clock(days[0].end)}."
         )
-    total = sum(minutes for _, minutes in sessions) + CLOSING[1]
-    split = total / plan.days  # later days start once the earlier ones hold their share
-    lines = ["| day | time | session | minutes |", "| ---: | --- | --- | ---: |"]
-    day, now, done, taken = 1, DAY_START, 0, set()
-
-    def take_breaks() -> None:
-        nonlocal now
-        for start, length, name in BREAKS:
-            if start <= now and start not in taken:
-                lines.append(f"| {day} | {clock(now)} | {name} | {length} |")
-                now += length
-                taken.add(start)
-
-    def open_lab(until: int) -> None:
-        """Fill the time up to ``until`` with open-lab slots, around the breaks that fall in it."""
-        nonlocal now
-        while True:
-            take_breaks()
-            upcoming = [start for start, _, _ in BREAKS if start not in taken and now < start < until]
-            end = min(upcoming, default=until)
-            if end - now >= OPEN_LAB_MIN:
-                lines.append(f"| {day} | {clock(now)} | {OPEN_LAB} | {end - now} |")
-            elif not upcoming:
-                return
-            now = max(now, end)
-
-    for text, minutes in [*sessions, CLOSING]:
-        if day < plan.days and done >= split * day:
-            open_lab(DAY_END)
-            day, now, taken = day + 1, DAY_START, set()
-        if (text, minutes) == CLOSING:
-            open_lab(DAY_END - minutes)
-        take_breaks()
-        lines.append(f"| {day} | {clock(now)} | {text} | {minutes} |")
-        now, done = now + minutes, done + minutes
-    lines.append(f"| {day} | {clock(now)} | End | |")
-    if now > DAY_END:
-        lines.append(f"\nThis plan runs past {clock(DAY_END)}: set the last exercises as homework, or take two days.")
-    if plan.days > 1 and mode == "fast":
-        lines.append(f"\nFull-mode CPU times are {NOT_MEASURED} for all notebooks, so this plan uses fast mode.")
+    else:
+        for day in days:
+            lines.append(
+                f"- Day {day.rows[0].day}: notebooks {labels(day.sessions)}; sessions until "
+                f"{clock(day.busy_until)}, ends at {clock(day.end)}."
+            )
+        late = [day for day in days if overrun(day)]
+        if late:
+            fitting = minutes_per_exercise_that_fit(archive, notebooks, plan)
+            lines += [
+                "",
+                f"**This plan does not fit {plan.days} days of 09:00-17:00** with this model: "
+                + "; ".join(map(late_text, late))
+                + (
+                    f". With {fitting} minutes per exercise instead of {EXERCISE_MIN} it would fit." if fitting else "."
+                ),
+            ]
+        fast = [item for item in covered if item.mode == "fast"]
+        if plan.full_mode and fast:
+            lines += ["", f"Full-mode CPU times are {NOT_MEASURED} for {labels(fast)}: their sessions use fast mode."]
+    if any(not item.measured for item in covered):
+        lines += ["", f"Where no run time is measured, {FAST_BUDGET_MIN} minutes (the fast-mode budget) is assumed."]
     return "\n".join(lines)
 
 
@@ -258,8 +442,7 @@ def sections(archive: dict[str, Any], notebooks: Sequence[NotebookInfo]) -> dict
     """Every generated section of the guide, by marker name."""
     return {
         "times": times_section(archive, notebooks),
-        "one-day": agenda(archive, notebooks, ONE_DAY),
-        "two-day": agenda(archive, notebooks, TWO_DAY),
+        **{plan.name: agenda(archive, notebooks, plan) for plan in PLANS},
     }
 
 

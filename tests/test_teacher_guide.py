@@ -6,7 +6,9 @@ timings (``docs/timings.json``) and the notebooks present give (``make teacher-g
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -81,52 +83,276 @@ def test_times_table_shows_measured_minutes_and_says_how_to_measure_the_rest() -
     assert "**full · GPU**: not measured yet. To measure them: on an NVIDIA machine, `make gpu`" in table
 
 
-def slots(agenda: str) -> list[tuple[int, int, str, str]]:
-    """(day, minutes after midnight, session, minutes) of every row of an agenda table."""
-    found = []
-    for line in agenda.splitlines():
-        match = re.fullmatch(r"\| (\d) \| (\d\d):(\d\d) \| (.*) \| (\d*) \|", line)
-        if match:
-            day, hours, minutes, text, length = match.groups()
-            found.append((int(day), int(hours) * 60 + int(minutes), text, length))
-    return found
+WORDS_PER_MINUTE = 200  # the model the guide states: reading pace, minutes per exercise, 5-minute slots
+ROW = re.compile(r"\| (\d+) \| (\d\d):(\d\d) \| (.*) \| (.*) \| (.*) \| (.*) \| (\d*) \|")
+LINK = re.compile(r"\[(.*)\]\(\.\./(notebooks/[^)]+)\)")
+RUNNING = re.compile(r"(\d+\.\d) \((fast|full)")
 
 
-def test_agendas_add_talk_measured_run_time_and_exercises_with_breaks_in_between() -> None:
-    archive = {
-        "fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in NOTEBOOKS},
-        "full-cpu": {info.path: {"seconds": 1200.0, "machine": "m", "measured": "d"} for info in NOTEBOOKS},
-    }
-    one_day = slots(teacher_guide.agenda(archive, NOTEBOOKS, teacher_guide.ONE_DAY))
-    sessions = [row for row in one_day if row[2].startswith("0")]
-    # 3000 words at 150 a minute = 20 min talk, + 1 min run + 6 per exercise, rounded up to 5: 35, 45, 40
-    assert [row[3] for row in sessions] == ["35", "45", "40"]
-    assert "fast mode, 1.0 min measured" in sessions[0][2]
-    assert {row[0] for row in one_day} == {1} and one_day[0][1] == teacher_guide.DAY_START
-    assert [row[1] for row in one_day] == sorted(row[1] for row in one_day)
-    breaks = [row for row in one_day if row[2] in ("Break", "Lunch")]
-    assert breaks and all(row[1] >= 10 * 60 + 30 for row in breaks)
-    two_day = slots(teacher_guide.agenda(archive, NOTEBOOKS, teacher_guide.TWO_DAY))
-    assert {row[0] for row in two_day} == {1, 2}
-    assert all("full mode, 20.0 min measured" in row[2] for row in two_day if row[2].startswith("0"))
-    for day in (1, 2):  # breaks and open labs never overlap and the days end by 17:00
-        times = [row[1] for row in two_day if row[0] == day]
-        assert times == sorted(set(times)) and times[-1] <= teacher_guide.DAY_END
-    assert any(row[2] == teacher_guide.OPEN_LAB for row in two_day)
+def notebook_facts(folder: Path) -> dict[str, tuple[int, int]]:
+    """(words of markdown, exercises) of every notebook file, counted here, not by the module under test."""
+    facts = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"] for cell in cells]
+        words = sum(
+            len(source.split()) for cell, source in zip(cells, text, strict=True) if cell["cell_type"] == "markdown"
+        )
+        exercises = sum("solution" in cell.get("metadata", {}).get("tags", []) for cell in cells)
+        facts[f"notebooks/{path.name}"] = (words, exercises)
+    return facts
 
 
-def test_a_notebook_with_more_to_explain_gets_a_longer_walkthrough() -> None:
-    short, long = NotebookInfo("notebooks/a.ipynb", "a", 2, 600), NotebookInfo("notebooks/b.ipynb", "b", 2, 4500)
-    rows = {row[2][0]: int(row[3]) for row in slots(teacher_guide.agenda({}, [short, long], teacher_guide.ONE_DAY))}
-    # 600 words: the 10-minute floor; 4500 words at 150 a minute: 30 minutes (+ 1.5 run + 12 exercises each)
-    assert rows["a"] == 25 and rows["b"] == 45
+def agenda_problems(
+    text: str, facts: dict[str, tuple[int, int]], archive: dict, days: int, covers_all: bool
+) -> list[str]:
+    """Everything wrong with a generated agenda; empty when it adds up.
+
+    Rows follow each other (start + minutes = next start) from 09:00 to an End row, with the welcome on
+    day 1, a break, lunch and a break every day at or after 10:30, 12:30 and 15:00, and the recap last;
+    every day ends by 17:00 unless the text says the plan does not fit and by how much; each notebook
+    session lasts reading (words at 200 a minute) + running (fast mode, or full mode where measured in the
+    multi-day plans) + exercises (EXERCISE_MIN each), rounded up to 5; a multi-day plan has every notebook
+    once, in course order; the one-day plan has notebooks from 00 on, in course order, and the next one
+    would not fit in its free time.
+    """
+    problems: list[str] = []
+    rows = [match.groups() for line in text.splitlines() if (match := ROW.fullmatch(line))]
+    by_day: dict[int, list[tuple[int, str, list[str], str]]] = {}
+    for day, hours, minutes, session, *parts, length in rows:
+        by_day.setdefault(int(day), []).append((int(hours) * 60 + int(minutes), session, parts, length))
+    if sorted(by_day) != list(range(1, days + 1)):
+        return [f"days {sorted(by_day)}, expected 1 to {days}"]
+    order = sorted(facts)
+    seen: list[str] = []
+    free = 0
+    for day, day_rows in by_day.items():
+        if day_rows[0][0] != 9 * 60:
+            problems.append(f"day {day} starts at {day_rows[0][0]} minutes, not 09:00")
+        for (start, session, _, length), (following, *_) in itertools.pairwise(day_rows):
+            if not length or start + int(length) != following:
+                problems.append(f"day {day}: {session} at {start} + {length or '?'} minutes is not {following}")
+        end, last, _, last_length = day_rows[-1]
+        if last != "End" or last_length:
+            problems.append(f"day {day} does not close with an End row")
+        if end > 17 * 60 and (
+            not covers_all
+            or f"day {day} ends at {end // 60:02d}:{end % 60:02d}, {end - 17 * 60} minutes late" not in text
+        ):
+            problems.append(f"day {day} ends at {end} minutes, after 17:00, and the guide does not say so")
+        names = [session for _, session, _, _ in day_rows]
+        breaks = [(start, session) for start, session, _, _ in day_rows if session in ("Break", "Lunch")]
+        if [name for _, name in breaks] != ["Break", "Lunch", "Break"]:
+            problems.append(f"day {day} has breaks {breaks}, not a break, lunch and a break")
+        elif any(start < due for (start, _), due in zip(breaks, (10 * 60 + 30, 12 * 60 + 30, 15 * 60), strict=True)):
+            problems.append(f"day {day} has a break before its time: {breaks}")
+        if (day == 1) != names[0].startswith("Welcome") or (day == days) != names[-2].startswith("Recap"):
+            problems.append(f"day {day} has the welcome or recap misplaced: {names}")
+        free += sum(int(length) for _, session, _, length in day_rows if session.startswith(("Open lab", "Catch-up")))
+        for _, session, (reading, running, exercises), length in day_rows:
+            link = LINK.fullmatch(session)
+            if not link:
+                continue
+            path = link.group(2)
+            seen.append(path)
+            words, count = facts[path]
+            entry = archive.get("full-cpu", {}).get(path) if covers_all else None
+            mode = "full" if entry else "fast"
+            entry = entry or archive["fast-cpu"][path]
+            model = words / WORDS_PER_MINUTE + entry["seconds"] / 60 + count * teacher_guide.EXERCISE_MIN
+            stated = RUNNING.match(running)
+            if (reading, exercises) != (f"{words / WORDS_PER_MINUTE:.1f}", f"{count} × {teacher_guide.EXERCISE_MIN}"):
+                problems.append(f"{path}: reading {reading}, exercises {exercises} are not the model's")
+            if not stated or stated.groups() != (f"{entry['seconds'] / 60:.1f}", mode):
+                problems.append(f"{path}: running {running}, expected {entry['seconds'] / 60:.1f} ({mode})")
+            if int(length) != 5 * math.ceil(model / 5):
+                problems.append(f"{path}: {length} minutes, the model gives {model:.1f}, so {5 * math.ceil(model / 5)}")
+    if covers_all and seen != order:
+        problems.append(f"the notebooks are {seen}, not every notebook once in course order")
+    if not covers_all:
+        if seen != order[: len(seen)]:
+            problems.append(f"the one-day notebooks {seen} are not the first ones in course order")
+        elif len(seen) < len(order):
+            words, count = facts[order[len(seen)]]
+            run = archive["fast-cpu"][order[len(seen)]]["seconds"] / 60
+            following = 5 * math.ceil((words / WORDS_PER_MINUTE + run + count * teacher_guide.EXERCISE_MIN) / 5)
+            if following <= free:
+                problems.append(f"{order[len(seen)]} ({following} minutes) fits in the {free} free minutes")
+    return problems
 
 
-def test_agenda_without_measurements_says_so_and_warns_when_the_day_overruns() -> None:
-    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 5, 3000) for n in range(12)]
-    text = teacher_guide.agenda({}, many, teacher_guide.ONE_DAY)
-    assert "not measured yet, 1.5 min budget assumed" in text and "This plan runs past 17:00" in text
-    assert "so this plan uses fast mode" in teacher_guide.agenda({}, many, teacher_guide.TWO_DAY)
+SYNTHETIC = {
+    "fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in NOTEBOOKS},
+    "full-cpu": {NOTEBOOKS[1].path: {"seconds": 1200.0, "machine": "m", "measured": "d"}},
+}
+FACTS = {info.path: (info.words, info.exercises) for info in NOTEBOOKS}
+
+
+def test_a_session_is_reading_at_200_words_a_minute_plus_running_plus_exercises_rounded_up_to_5() -> None:
+    assert teacher_guide.WORDS_PER_MINUTE == WORDS_PER_MINUTE and teacher_guide.EXERCISE_MIN == 10
+    fast = teacher_guide.session(SYNTHETIC, NOTEBOOKS[1], full=False)
+    # 3000 words / 200 = 15 min reading, 1 min run (fast), 4 exercises × 10 = 40: 56, rounded up to 60
+    assert (fast.reading, fast.running, fast.mode, fast.exercise_minutes, fast.minutes) == (15, 1, "fast", 40, 60)
+    full = teacher_guide.session(SYNTHETIC, NOTEBOOKS[1], full=True)
+    assert (full.running, full.mode, full.minutes) == (20, "full", 75)  # 15 + 20 + 40
+    # full mode only where measured; a notebook measured in neither mode gets the fast budget, and says so
+    assert teacher_guide.session(SYNTHETIC, NOTEBOOKS[0], full=True).mode == "fast"
+    unmeasured = teacher_guide.session({}, NOTEBOOKS[2], full=True)
+    assert (unmeasured.running, unmeasured.measured) == (teacher_guide.FAST_BUDGET_MIN, False)
+    assert "1.5 (fast, not measured yet: budget)" in teacher_guide.agenda({}, NOTEBOOKS, teacher_guide.TWO_DAY)
+
+
+@pytest.mark.parametrize("plan", teacher_guide.PLANS, ids=lambda plan: plan.name)
+def test_agendas_of_a_small_course_add_up(plan: teacher_guide.Plan) -> None:
+    text = teacher_guide.agenda(SYNTHETIC, NOTEBOOKS, plan)
+    assert agenda_problems(text, FACTS, SYNTHETIC, plan.days, plan.covers_all) == []
+    assert "does not fit" not in text and "17:00 | End" in text
+
+
+def test_one_day_takes_the_notebooks_in_order_while_the_day_ends_by_17_and_says_what_it_leaves() -> None:
+    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 4, 3000) for n in range(12)]
+    archive = {"fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in many}}
+    text = teacher_guide.agenda(archive, many, teacher_guide.ONE_DAY)
+    # 60-minute sessions: 480 minutes less 90 of breaks and lunch and 30 of welcome and recap hold 6
+    assert "Covers notebooks 00, 01, 02, 03, 04, 05 (6 of 12) and ends at 17:00" in text
+    assert "leaves 06, 07, 08, 09, 10, 11 for another day" in text
+    facts = {info.path: (info.words, info.exercises) for info in many}
+    assert agenda_problems(text, facts, archive, 1, False) == []
+
+
+def test_a_plan_that_does_not_fit_says_by_how_much_and_still_covers_every_notebook() -> None:
+    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 4, 3000) for n in range(14)]
+    archive = {"fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in many}}
+    facts = {info.path: (info.words, info.exercises) for info in many}
+    two_day = teacher_guide.agenda(archive, many, teacher_guide.TWO_DAY)
+    # 14 sessions of 60 minutes: day 1 holds 6 and the welcome; day 2 the other 8, 90 minutes of breaks and
+    # the recap: 585 minutes from 09:00, 18:45; with 8 minutes per exercise, 50-minute sessions fit
+    assert "**This plan does not fit 2 days of 09:00-17:00**" in two_day
+    assert "day 2 ends at 18:45, 105 minutes late; to end by 17:00 it would leave out 12, 13" in two_day
+    assert "With 8 minutes per exercise instead of 10 it would fit." in two_day
+    assert agenda_problems(two_day, facts, archive, 2, True) == []
+    five_day = teacher_guide.agenda(archive, many, teacher_guide.FIVE_DAY)
+    assert "does not fit" not in five_day
+    assert agenda_problems(five_day, facts, archive, 5, True) == []
+    # balanced: day 1 (with the welcome) takes 2 notebooks, the others 3, each day's sessions ending by 12:15
+    assert "- Day 1: notebooks 00, 01; sessions until 11:15, ends at 17:00." in five_day
+    assert "- Day 5: notebooks 11, 12, 13; sessions until 12:15, ends at 17:00." in five_day
+
+
+def course_agenda(plan: teacher_guide.Plan) -> tuple[str, dict, dict[str, tuple[int, int]]]:
+    """A plan's agenda of the real course, its timings and the notebooks' facts, checked to add up."""
+    archive = teacher_guide.load_archive(ROOT / teacher_guide.ARCHIVE)
+    text = teacher_guide.agenda(archive, teacher_guide.course_notebooks(ROOT / "notebooks"), plan)
+    facts = notebook_facts(ROOT / "notebooks")
+    assert agenda_problems(text, facts, archive, plan.days, plan.covers_all) == []
+    return text, archive, facts
+
+
+def edit_rows(text: str, change) -> str:  # type: ignore[no-untyped-def]
+    """``text`` with its table rows replaced by ``change(rows)``, each row a list of its cells."""
+    lines = text.splitlines()
+    indices = [index for index, line in enumerate(lines) if ROW.fullmatch(line)]
+    rows = [[cell.strip() for cell in lines[index].split("|")[1:-1]] for index in indices]
+    rows = change(rows)
+    table = [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines[: indices[0]] + table + lines[indices[-1] + 1 :])
+
+
+def is_session(row: list[str]) -> bool:
+    return row[2].startswith("[")
+
+
+def shorter_session(rows: list[list[str]]) -> list[list[str]]:
+    """A wrong minute count that still adds up: the last session of day 1 5 minutes shorter, the rows after it
+    5 minutes earlier."""
+    last = max(index for index, row in enumerate(rows) if row[0] == "1" and is_session(row))
+    rows[last][6] = str(int(rows[last][6]) - 5)
+    for row in rows[last + 1 :]:
+        if row[0] == "1":
+            minutes = int(row[1][:2]) * 60 + int(row[1][3:]) - 5
+            row[1] = teacher_guide.clock(minutes)
+    return rows
+
+
+def later_start(rows: list[list[str]]) -> list[list[str]]:
+    rows[2][1] = teacher_guide.clock(int(rows[2][1][:2]) * 60 + int(rows[2][1][3:]) + 5)
+    return rows
+
+
+def other_reading(rows: list[list[str]]) -> list[list[str]]:
+    first = next(row for row in rows if is_session(row))
+    first[3] = f"{float(first[3]) + 1:.1f}"
+    return rows
+
+
+def fast_for_full(rows: list[list[str]]) -> list[list[str]]:
+    full = next(row for row in rows if "(full)" in row[4])
+    full[4] = full[4].replace("(full)", "(fast)")
+    return rows
+
+
+def notebook_twice(rows: list[list[str]]) -> list[list[str]]:
+    first, second = [row for row in rows if is_session(row)][:2]
+    second[2] = first[2]
+    return rows
+
+
+def no_lunch(rows: list[list[str]]) -> list[list[str]]:
+    lunch = next(index for index, row in enumerate(rows) if row[2] == "Lunch")
+    return rows[:lunch] + rows[lunch + 1 :]
+
+
+def dropped_last_notebook(rows: list[list[str]]) -> list[list[str]]:
+    last = max(index for index, row in enumerate(rows) if is_session(row))
+    rows[last][2:6] = [teacher_guide.OPEN_LAB, "", "", ""]
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("plan", "change", "problem"),
+    [
+        (teacher_guide.TWO_DAY, shorter_session, "minutes, the model gives"),
+        (teacher_guide.ONE_DAY, shorter_session, "minutes, the model gives"),
+        (teacher_guide.FIVE_DAY, later_start, "is not"),
+        (teacher_guide.ONE_DAY, other_reading, "are not the model's"),
+        (teacher_guide.TWO_DAY, fast_for_full, "expected"),
+        (teacher_guide.FIVE_DAY, notebook_twice, "not every notebook once in course order"),
+        (teacher_guide.TWO_DAY, no_lunch, "not a break, lunch and a break"),
+        (teacher_guide.ONE_DAY, dropped_last_notebook, "fits in the"),
+    ],
+    ids=["minutes", "one-day minutes", "start", "reading", "mode", "notebook twice", "lunch", "one-day not full"],
+)
+def test_the_check_fails_on_a_tampered_agenda(plan: teacher_guide.Plan, change, problem: str) -> None:  # type: ignore[no-untyped-def]
+    text, archive, facts = course_agenda(plan)
+    tampered = edit_rows(text, change)
+    assert tampered != text
+    problems = agenda_problems(tampered, facts, archive, plan.days, plan.covers_all)
+    assert any(problem in found for found in problems), problems
+
+
+def test_the_check_fails_on_an_overrun_the_guide_does_not_state() -> None:
+    many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 4, 3000) for n in range(14)]
+    archive = {"fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in many}}
+    facts = {info.path: (info.words, info.exercises) for info in many}
+    text = teacher_guide.agenda(archive, many, teacher_guide.TWO_DAY)
+    silent = text[: text.index("**This plan does not fit")]
+    assert any("does not say so" in problem for problem in agenda_problems(silent, facts, archive, 2, True))
+    one_day = teacher_guide.agenda(archive, many[:6], teacher_guide.ONE_DAY)
+    overrun = one_day.replace("| 16:45 | Recap", "| 16:50 | Recap").replace("| 17:00 | End", "| 17:05 | End")
+    overrun = overrun.replace(" | 60 |\n| 1 | 16:50", " | 65 |\n| 1 | 16:50")
+    assert any("after 17:00" in problem for problem in agenda_problems(overrun, facts, archive, 1, False))
+
+
+def test_the_committed_agendas_add_up_from_the_notebooks_and_the_measured_timings() -> None:
+    guide = (ROOT / teacher_guide.GUIDE).read_text(encoding="utf-8")
+    archive = json.loads((ROOT / teacher_guide.ARCHIVE).read_text(encoding="utf-8"))
+    facts = notebook_facts(ROOT / "notebooks")
+    for plan in teacher_guide.PLANS:
+        begin, end = teacher_guide.markers(plan.name)
+        section = guide[guide.index(begin) : guide.index(end)]
+        assert agenda_problems(section, facts, archive, plan.days, plan.covers_all) == [], plan.name
+    begin, end = teacher_guide.markers("one-day")
+    assert "17:00 | End" in guide[guide.index(begin) : guide.index(end)]  # the reviewer's 21:55 is gone
 
 
 def test_render_replaces_only_between_markers(tmp_path: Path) -> None:
@@ -156,5 +382,8 @@ def test_the_committed_guide_is_generated_from_the_measured_timings_and_lists_ev
     )
     assert guide == expected, "docs/teacher_guide.md is out of date: run `make teacher-guide` after `make test`"
     assert all(f"(../{info.path})" in guide for info in notebooks)
-    for heading in ("Prerequisites", "One-day agenda", "Two-day agenda", "without network", "Common learner errors"):
-        assert heading in guide
+    headings = ("Prerequisites", "One-day agenda", "Two-day agenda", "Five-day agenda", "without network", "Common")
+    assert all(heading in guide for heading in headings)
+    # the prose states the model the agendas use
+    assert f"{teacher_guide.WORDS_PER_MINUTE} words a minute" in guide
+    assert f"{teacher_guide.EXERCISE_MIN} minutes per exercise" in guide
