@@ -15,7 +15,7 @@ import yaml
 
 from helpers.datasets.registry import fetch
 
-PARAPHRASES_PATH = Path(__file__).resolve().parents[1] / "datasets" / "chatbot_paraphrases.yml"
+PARAPHRASES_PATH = Path(__file__).resolve().parents[2] / "datasets" / "chatbot_paraphrases.yml"
 
 
 @dataclass(frozen=True)
