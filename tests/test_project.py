@@ -90,6 +90,40 @@ def test_hygiene_normalises_a_dirty_notebook(tmp_path: Path) -> None:
     assert json.loads(path.read_text()) == clean
 
 
+MAX_CODE_CELL_LINES = 60  # the course's rule: short cells, each step taught before it is used
+
+
+def long_code_cells(notebook: Path, limit: int = MAX_CODE_CELL_LINES) -> list[str]:
+    """One line per code cell of ``notebook`` longer than ``limit`` lines: its notebook, index and line count."""
+    found = []
+    for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        lines = len(source.splitlines())
+        if cell["cell_type"] == "code" and lines > limit:
+            found.append(f"{notebook.name}: cell {index} has {lines} lines (at most {limit})")
+    return found
+
+
+def test_no_code_cell_over_60_lines() -> None:
+    found = [problem for notebook in NOTEBOOKS for problem in long_code_cells(notebook)]
+    advice = "\nSplit each at a natural boundary, with a short markdown cell before each piece"
+    assert not found, "\n".join(found) + advice
+
+
+def test_long_code_cells_flags_61_lines_and_accepts_60(tmp_path: Path) -> None:
+    def notebook_with(lines: int) -> Path:
+        cells = [
+            {"cell_type": "markdown", "metadata": {}, "source": "\n".join(["text"] * 100)},
+            {"cell_type": "code", "metadata": {}, "source": ["x = 1\n"] * (lines - 1) + ["x = 1"], "outputs": []},
+        ]
+        path = tmp_path / f"{lines}_lines.ipynb"
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        return path
+
+    assert long_code_cells(notebook_with(60)) == []
+    assert long_code_cells(notebook_with(61)) == ["61_lines.ipynb: cell 1 has 61 lines (at most 60)"]
+
+
 def test_every_notebook_reads_the_mode_in_a_parameters_cell_and_ends_with_exercises() -> None:
     for notebook in NOTEBOOKS:
         cells = json.loads(notebook.read_text())["cells"]
