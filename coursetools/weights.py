@@ -179,21 +179,6 @@ def r8_stories(plan) -> tuple[R8Stories, R8Stories]:
     return stories[0], stories[1]
 
 
-def build_mlm(vocabulary_size: int, plan):
-    """Notebook 09's small encoder with its MLM head, built (weights created) as the notebook builds it."""
-    import numpy as np
-
-    from helpers.lessons import encoders
-
-    encoder = encoders.SmallEncoder(
-        vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
-    )
-    model = encoders.MaskedLanguageModel(encoder)
-    ids = np.full((1, plan.sequence_length), len(encoders.SPECIAL_TOKENS), dtype=np.int32)
-    model((ids, ids > 0))
-    return model
-
-
 def masked_token_accuracy(mlm_model, token_ids, seed: int = 0) -> float:
     """The share of masked tokens the MLM model gives back: 15 % of the ordinary tokens of ``token_ids``,
     chosen by a NumPy generator seeded with ``seed`` and all replaced by [MASK] (no 80/10/10: a fixed test)."""
@@ -221,7 +206,7 @@ def r8_encoder() -> None:
     seed_everything(SEED)
     encoder = encoders.SmallEncoder(
         train.vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
-    )
+    )  # as the notebook builds it before pretraining
     print(f"pretraining the small encoder, {plan.mlm_epochs} epochs over {len(unlabelled):,} stories ...", flush=True)
     started = time.perf_counter()
     mlm_model, history = encoders.pretrain_mlm(encoder, train.ids[unlabelled], plan, SEED)
@@ -240,7 +225,7 @@ def r8_encoder() -> None:
         "float32 figures": {"masked-token accuracy, test stories": masked_token_accuracy(mlm_model, test.ids)},
     }
     course_weights.save_weights(mlm_model, "mlm_r8", record)
-    reloaded = build_mlm(train.vocabulary_size, plan)
+    reloaded = encoders.masked_language_model(train.vocabulary_size, plan)
     course_weights.load_weights(reloaded, "mlm_r8")
     record["figures"] = {"masked-token accuracy, test stories": masked_token_accuracy(reloaded, test.ids)}
     course_weights.save_weights(mlm_model, "mlm_r8", record)

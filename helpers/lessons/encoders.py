@@ -202,6 +202,15 @@ class MaskedLanguageModel(keras.Model):
         return tf.matmul(hidden, self.encoder.token_embedding.embeddings, transpose_b=True) + self.output_bias
 
 
+def masked_language_model(vocabulary_size: int, plan: EncoderPlan) -> MaskedLanguageModel:
+    """A new small encoder of ``plan``'s size with its MLM head, its weights created (to train or to load)."""
+    encoder = SmallEncoder(vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout)
+    model = MaskedLanguageModel(encoder)
+    ids = np.full((1, plan.sequence_length), len(SPECIAL_TOKENS), dtype=np.int32)
+    model((ids, ids > 0))
+    return model
+
+
 def warmup_cosine_schedule(peak: float, steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """Notebook 08's schedule, Keras' built-in: linear warm-up over 10 % of ``steps``, cosine decay to peak / 10."""
     warmup = max(1, steps // 10)
