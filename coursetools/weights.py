@@ -40,7 +40,7 @@ def provenance() -> dict[str, object]:
     }
 
 
-def shakespeare() -> None:
+def shakespeare(made: dict[str, object]) -> None:
     """Notebook 08's full-mode GPT and the LSTM of the same size, trained as the notebook trains them."""
     import keras
     import tensorflow as tf
@@ -72,7 +72,6 @@ def shakespeare() -> None:
             found[f"{play} bits/char, first {SCORED_CHARACTERS:,} characters"] = scorer(ids[:SCORED_CHARACTERS])
         return found
 
-    made = provenance()  # before training: the code that trains is the code of this commit
     seed_everything(SEED)
     gpt_parameters = None
     for name in ("gpt", "lstm"):
@@ -103,7 +102,7 @@ def shakespeare() -> None:
         print(f"  {log.steps_done} steps in {log.training_seconds:.0f} s; float16 weights: {record['figures']}")
 
 
-def cartpole() -> None:
+def cartpole(made: dict[str, object]) -> None:
     """Notebook 12's full-mode deep Q-network on CartPole-v1, tested on the notebook's final test episodes."""
     import tensorflow as tf
 
@@ -111,7 +110,6 @@ def cartpole() -> None:
     from helpers.lessons import rl
 
     plan = rl.rl_plan("full").dqn
-    made = provenance()
     print(f"training the DQN, at most {plan.max_steps:,} steps ...", flush=True)
     training = rl.train_dqn(plan, SEED)
 
@@ -193,14 +191,13 @@ def masked_token_accuracy(mlm_model, token_ids, seed: int = 0) -> float:
     return float(np.mean(logits.argmax(axis=1) == token_ids[chosen]))
 
 
-def r8_encoder() -> None:
+def r8_encoder(made: dict[str, object]) -> None:
     """Notebook 09's small encoder, pretrained by masked language modelling in full mode (all training stories)."""
     from helpers.datasets import course_weights
     from helpers.lessons import encoders
     from helpers.seeding import seed_everything
 
     plan = encoders.encoder_plan("full")
-    made = provenance()
     train, test = r8_stories(plan)
     unlabelled = encoders.random_subset(len(train.texts), plan.unlabelled_stories, SEED)
     seed_everything(SEED)
@@ -232,7 +229,11 @@ def r8_encoder() -> None:
     print(f"  {seconds:.0f} s; float16 weights: {record['figures']}")
 
 
-ENTRIES: dict[str, Callable[[], None]] = {"shakespeare": shakespeare, "cartpole": cartpole, "r8_encoder": r8_encoder}
+ENTRIES: dict[str, Callable[[dict[str, object]], None]] = {
+    "shakespeare": shakespeare,
+    "cartpole": cartpole,
+    "r8_encoder": r8_encoder,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(arguments.names) - set(ENTRIES))
     if unknown:
         parser.error(f"no entry {', '.join(unknown)}; the entries are {', '.join(ENTRIES)}")
+    made = provenance()  # before any training: the code that trains is the code of this commit
     for name in arguments.names or ENTRIES:
         started = time.perf_counter()
-        ENTRIES[name]()
+        ENTRIES[name](made)
         print(f"{name}: done in {time.perf_counter() - started:.0f} s")
     return 0
 
