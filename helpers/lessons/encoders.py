@@ -231,7 +231,7 @@ def mlm_dataset(token_ids: np.ndarray, vocabulary_size: int, batch_size: int, se
         tf.data.Dataset.from_tensor_slices(token_ids.astype(np.int32))
         .shuffle(len(token_ids), seed=seed)
         .batch(batch_size, drop_remainder=True)
-        .map(corrupt, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(corrupt)  # in order: random masks drawn in parallel would depend on the machine's load
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -158,7 +158,9 @@ def augmented(dataset: tf.data.Dataset, seed: int | None = None) -> tf.data.Data
     def apply(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return augment(images, training=True), labels
 
-    return dataset.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
+    # In order, not in parallel: random layers draw from one generator, and parallel calls would draw in
+    # the order threads happen to run (it depends on the machine's load). In order, one seed, one result.
+    return dataset.map(apply)
 
 
 def classifier(backbone: keras.Model, num_classes: int, *, name: str = "classifier") -> keras.Model:
