@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.lessons import gpt
     from helpers.paths import artifacts_dir
 
+    version = results.code_version()  # the code that runs: read before the long training, not after it
     plan = gpt.gpt_plan(mode)
     plays = shakespeare.load_plays()
     split = shakespeare.split_plays(plays, train_limit=plan.train_characters)
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         shown_detail = {key: round(value, 3) if isinstance(value, float) else value for key, value in detail.items()}
         print(f"  {'met    ' if detail['met'] else 'NOT met'} {name}: {shown_detail}")
     if args.check:
-        written = results.write_results("gpt", mode, args.seeds, per_seed, targets)
+        written = results.write_results("gpt", mode, args.seeds, per_seed, targets, version)
         print(f"wrote {written}")
     missed = [name for name, detail in targets.items() if not detail["met"]]
     print("\ntargets: " + ("all met" if not missed else "NOT met: " + "; ".join(missed)))

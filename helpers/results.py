@@ -52,15 +52,19 @@ def write_results(
     seeds: Iterable[int],
     per_seed: Mapping[int, Mapping[str, float]],
     targets: Mapping[str, Mapping[str, Any]],
+    version: Mapping[str, Any] | None = None,
     folder: Path = RESULTS_DIR,
 ) -> Path:
-    """``folder/NAME_MODE.json``: provenance, every seed's figures, their summaries and the targets."""
+    """``folder/NAME_MODE.json``: provenance, every seed's figures, their summaries and the targets.
+
+    ``version`` is :func:`code_version` read when the benchmark started (the code that ran); now if None.
+    """
     seeds = list(seeds)
     figures = sorted({figure for row in per_seed.values() for figure in row})
     document = {
         "benchmark": f"benchmarks/{name}.py",
         "mode": mode,
-        **code_version(),
+        **(version or code_version()),
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "seeds": seeds,
