@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers.checks import mnist, setup
+from helpers.checks import fundamentals, mnist, setup
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 
 # 00, build exercise 3: an honest timer --------------------------------------------------------------
@@ -64,6 +64,78 @@ def test_honest_timer_other_answers() -> None:
         setup.check_honest_timer(lambda fn, warmup, repeats: 1000 * timer(fn, warmup, repeats))
     with pytest.raises(ExerciseIncorrect, match="one number"):
         setup.check_honest_timer(lambda fn, warmup, repeats: [0.02, 0.03])
+
+
+# 01, build exercise 3: RMSprop by hand ----------------------------------------------------------------
+
+
+class RMSprop:
+    """RMSprop as Keras runs it (epsilon inside the square root, no bias correction), or with one mistake."""
+
+    mistake = ""
+
+    def __init__(self, learning_rate, rho=0.9, epsilon=1e-7):
+        self.learning_rate, self.rho, self.epsilon = learning_rate, rho, epsilon
+        self.mean_square, self.steps = None, 0
+
+    def step(self, params, grad):
+        rho = 0.9 if self.mistake == "fixed rho" else self.rho
+        if self.mean_square is None:
+            self.mean_square = np.zeros_like(grad)
+        self.steps += 1
+        if self.mistake == "swapped rho":
+            self.mean_square = (1 - rho) * self.mean_square + rho * grad * grad
+        else:
+            self.mean_square = rho * self.mean_square + (1 - rho) * grad * grad
+        mean_square = self.mean_square
+        if self.mistake == "bias correction":
+            mean_square = mean_square / (1 - rho**self.steps)
+        if self.mistake in ("epsilon outside", "bias correction"):
+            scale = np.sqrt(mean_square) + self.epsilon
+        else:
+            scale = np.sqrt(mean_square + self.epsilon)
+        return params + self.learning_rate * grad / scale * (1 if self.mistake == "ascent" else -1)
+
+
+def rmsprop_with(mistake: str) -> type:
+    return type(f"RMSprop with {mistake}", (RMSprop,), {"mistake": mistake})
+
+
+def test_rmsprop_right_answer_passes() -> None:
+    assert "correct" in fundamentals.check_rmsprop(RMSprop)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("epsilon outside", "epsilon is outside the square root"),
+        ("bias correction", "as Adam does"),
+        ("swapped rho", "the decay is the wrong way round"),
+        ("fixed rho", "use the rho it is given"),
+        ("ascent", "moved away from the minimum"),
+    ],
+)
+def test_rmsprop_mistakes(mistake: str, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        fundamentals.check_rmsprop(rmsprop_with(mistake))
+
+
+def test_rmsprop_other_answers() -> None:
+    with pytest.raises(NotAnswered):
+        fundamentals.check_rmsprop(None)
+    with pytest.raises(ExerciseIncorrect, match="arguments learning_rate, rho and epsilon"):
+        fundamentals.check_rmsprop(lambda learning_rate: None)
+    with pytest.raises(ExerciseIncorrect, match="needs a method step"):
+        fundamentals.check_rmsprop(lambda learning_rate, rho=0.9, epsilon=1e-7: object())
+
+
+def test_the_checks_keras_path_starts_at_the_start_and_reaches_the_minimum() -> None:
+    path = fundamentals.keras_rmsprop_path(0.9)
+    assert path.shape == (fundamentals.RMSPROP_STEPS + 1, 3)
+    assert np.array_equal(path[0], fundamentals.RMSPROP_START)
+    start, end = (np.abs(point - fundamentals.RMSPROP_TARGET) for point in (path[0], path[-1]))
+    assert np.all(end[:2] < start[:2] / 2), "the gentle and the steep directions head for the minimum"
+    assert 0 < start[2] - end[2] < 0.1, "the flat direction moves, a little (epsilon dominates its tiny v)"
 
 
 # 03, exercise 5: a convolution by hand ----------------------------------------------------------------
