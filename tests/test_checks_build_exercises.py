@@ -10,13 +10,14 @@ Notebook 03's convolution by hand (not yet a build exercise) is tested here too.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 
 import numpy as np
 import pytest
 
-from helpers.checks import fundamentals, mnist, setup
+from helpers.checks import fundamentals, mlp, mnist, setup
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 
 # 00, build exercise 3: an honest timer --------------------------------------------------------------
@@ -136,6 +137,94 @@ def test_the_checks_keras_path_starts_at_the_start_and_reaches_the_minimum() -> 
     start, end = (np.abs(point - fundamentals.RMSPROP_TARGET) for point in (path[0], path[-1]))
     assert np.all(end[:2] < start[:2] / 2), "the gentle and the steep directions head for the minimum"
     assert 0 < start[2] - end[2] < 0.1, "the flat direction moves, a little (epsilon dominates its tiny v)"
+
+
+# 02, build exercise 3: a deeper MLP with He initialisation ----------------------------------------------
+
+
+def initialiser(kind: str = "he"):
+    """``init(layer_sizes, seed)`` with Keras' initialisers (not the notebook's NumPy draw)."""
+    import keras
+    import tensorflow as tf
+
+    def init(layer_sizes, seed):
+        make = {
+            "he": keras.initializers.HeNormal,
+            "he uniform": keras.initializers.HeUniform,
+            "glorot": keras.initializers.GlorotNormal,
+            "glorot uniform": keras.initializers.GlorotUniform,
+            "zeros": lambda seed: keras.initializers.Zeros(),
+            "std 1": lambda seed: keras.initializers.RandomNormal(stddev=1.0, seed=seed),
+            "uniform ±√(2/fan_in)": None,
+        }[kind]
+        params = []
+        for fan_in, fan_out in itertools.pairwise(layer_sizes):
+            if make is None:
+                limit = np.sqrt(2 / fan_in)
+                weights = np.random.default_rng(seed).uniform(-limit, limit, (fan_in, fan_out)).astype("float32")
+            else:
+                weights = make(seed=seed + fan_in)((fan_in, fan_out))
+            params += [tf.Variable(weights), tf.Variable(tf.zeros(fan_out))]
+        return params
+
+    return init
+
+
+def deep_forward(params, x, *, relu_out=False, hidden_layers=None, biases=True):
+    import tensorflow as tf
+
+    pairs = list(zip(params[::2], params[1::2], strict=True))
+    hidden = pairs[:-1] if hidden_layers is None else pairs[:hidden_layers]
+    for weights, bias in hidden:
+        x = tf.nn.relu(x @ weights + (bias if biases else 0.0))
+    logits = tf.squeeze(x @ pairs[-1][0] + pairs[-1][1], axis=-1)
+    return tf.nn.relu(logits) if relu_out else logits
+
+
+@pytest.fixture(scope="module")
+def moons():
+    from sklearn.datasets import make_moons
+
+    points, labels = make_moons(2000, noise=0.2, random_state=42)
+    points, labels = points.astype("float32"), labels.astype("float32")
+    return points[:1000], labels[:1000], points[1000:], labels[1000:]
+
+
+def test_he_deep_mlp_right_answers_pass(moons) -> None:
+    assert "correct" in mlp.check_he_deep_mlp((initialiser("he"), deep_forward), *moons, min_accuracy=0.93)
+    assert "correct" in mlp.check_he_deep_mlp((initialiser("he uniform"), deep_forward), *moons, min_accuracy=0.93)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("glorot", "HALVES at every layer"),
+        ("glorot uniform", "HALVES at every layer"),
+        ("uniform ±√(2/fan_in)", "a third of He's"),
+        ("zeros", "all zero"),
+        ("std 1", "GROW at every layer"),
+    ],
+)
+def test_he_deep_mlp_wrong_initialisations(moons, kind: str, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        mlp.check_he_deep_mlp((initialiser(kind), deep_forward), *moons, min_accuracy=0.93)
+
+
+def test_he_deep_mlp_wrong_forward_passes_and_answers(moons) -> None:
+    init = initialiser("he")
+    with pytest.raises(ExerciseIncorrect, match="applies ReLU to the output"):
+        mlp.check_he_deep_mlp((init, lambda p, x: deep_forward(p, x, relu_out=True)), *moons, min_accuracy=0.93)
+    with pytest.raises(ExerciseIncorrect, match="and so on"):  # the hidden layers' biases left out
+        mlp.check_he_deep_mlp((init, lambda p, x: deep_forward(p, x, biases=False)), *moons, min_accuracy=0.93)
+    with pytest.raises(ExerciseIncorrect, match=r"forward\(params, x\) raised"):  # only the first hidden layer
+        mlp.check_he_deep_mlp((init, lambda p, x: deep_forward(p, x, hidden_layers=1)), *moons, min_accuracy=0.93)
+    two_layers = lambda sizes, seed: init([sizes[0], 16, 1], seed)  # noqa: E731  (whatever the sizes asked)
+    with pytest.raises(ExerciseIncorrect, match="but init returned 4"):
+        mlp.check_he_deep_mlp((two_layers, deep_forward), *moons, min_accuracy=0.93)
+    with pytest.raises(ExerciseIncorrect, match="pair of functions"):
+        mlp.check_he_deep_mlp(init, *moons, min_accuracy=0.93)
+    with pytest.raises(NotAnswered):
+        mlp.check_he_deep_mlp(None, *moons, min_accuracy=0.93)
 
 
 # 03, exercise 5: a convolution by hand ----------------------------------------------------------------
