@@ -113,6 +113,10 @@ HE_TRAIN_SIZES = (2, 16, 16, 16, 1)  # the notebook's MLP with three hidden laye
 FORWARD_PROBE_SIZES = (5, 12, 10, 8, 1)  # random weights AND biases: the forward pass must use them all
 HE_TRAIN_EPOCHS = 10
 HE_LOSS_DROP = 0.6  # the training loss must fall below 0.6 × its value at the start
+# Test accuracy after HE_TRAIN_EPOCHS epochs (init seed 0), measured with the reference (He normal):
+# on fast mode's 1,000 training moons with init seeds 0-4, 0.958-0.966; on full mode's 4,000 with data
+# seeds 42, 1, 2, 0.951-0.970. Zero weights stay at 0.493 (chance). The bound leaves 2 points or more.
+HE_MIN_ACCURACY = 0.93
 
 
 def _relu_activations(params: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
@@ -182,7 +186,7 @@ def check_he_deep_mlp(
     x_test: np.ndarray,
     y_test: np.ndarray,
     *,
-    min_accuracy: float,
+    min_accuracy: float = HE_MIN_ACCURACY,
     epochs: int = HE_TRAIN_EPOCHS,
 ) -> str:
     """Build exercise 3: ``(init, forward)``: He-initialised raw variables for any depth, and their forward pass.
