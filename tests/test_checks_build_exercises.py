@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers.checks import fundamentals, mlp, mnist, setup
+from helpers.checks import fundamentals, metrics, mlp, mnist, setup
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 
 # 00, build exercise 3: an honest timer --------------------------------------------------------------
@@ -225,6 +225,110 @@ def test_he_deep_mlp_wrong_forward_passes_and_answers(moons) -> None:
         mlp.check_he_deep_mlp(init, *moons, min_accuracy=0.93)
     with pytest.raises(NotAnswered):
         mlp.check_he_deep_mlp(None, *moons, min_accuracy=0.93)
+
+
+# 05a, build exercise 3: a threshold for a cost matrix --------------------------------------------------
+
+
+def cheapest_threshold(labels, scores, cost_fp, cost_fn):
+    """Sort once, then every cut between two scores in one pass (another way than the notebook's loop)."""
+    order = np.argsort(-scores, kind="stable")
+    ranked, sorted_scores = labels[order], scores[order]
+    false_alarms = np.concatenate([[0], np.cumsum(ranked == 0)])
+    misses = ranked.sum() - np.concatenate([[0], np.cumsum(ranked == 1)])
+    flagged = int(np.argmin(cost_fp * false_alarms + cost_fn * misses))  # flag the `flagged` highest scores
+    return np.inf if flagged == 0 else float(sorted_scores[flagged - 1])
+
+
+def test_cost_threshold_right_answer_passes() -> None:
+    assert "correct" in metrics.check_cost_threshold(cheapest_threshold)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda y, s, c_fp, c_fn: 0.5, "0.5 is the default"),
+        (lambda y, s, c_fp, c_fn: cheapest_threshold(y, s, 1.0, 1.0), "best ACCURACY"),
+        (lambda y, s, c_fp, c_fn: cheapest_threshold(y, s, c_fn, c_fp), "two costs swapped"),
+        (lambda y, s, c_fp, c_fn: c_fp / (c_fp + c_fn), "CALIBRATED probabilities"),
+        (lambda y, s, c_fp, c_fn: c_fn / (c_fp + c_fn), "the wrong way round"),
+        (lambda y, s, c_fp, c_fn: 0.9, "more than the best threshold"),
+        (lambda y, s, c_fp, c_fn: "0.3", "one number"),
+    ],
+)
+def test_cost_threshold_mistakes(wrong, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        metrics.check_cost_threshold(wrong)
+
+
+def test_cost_threshold_not_answered_and_the_cost_helpers() -> None:
+    with pytest.raises(NotAnswered):
+        metrics.check_cost_threshold(None)
+    labels, scores = np.array([0, 0, 1, 1, 0]), np.array([0.1, 0.4, 0.35, 0.8, 0.9])
+    assert metrics.expected_cost(labels, scores, 0.35, 1.0, 5.0) == pytest.approx(2 / 5)
+    assert metrics.lowest_cost(labels, scores, 1.0, 5.0) == pytest.approx(2 / 5)  # flag 4 birds: 2 males for nothing
+
+
+# 05b, build exercise 2: a stratified bootstrap ---------------------------------------------------------
+
+
+def stratified_interval(metric, y_true, y_other, n_resamples, seed, *, mistake=""):
+    """A stratified percentile interval (one permutation of all positions, grouped by class), or a mistake."""
+    rng = np.random.default_rng(seed)
+    y_true, y_other = np.asarray(y_true), np.asarray(y_other)
+    by_class = [np.flatnonzero(y_true == c) for c in np.unique(y_true)]
+    values = []
+    for _ in range(n_resamples):
+        if mistake == "reseeded":
+            rng = np.random.default_rng(seed)
+        if mistake == "plain":
+            sample = rng.integers(0, len(y_true), len(y_true))
+        elif mistake == "shuffle":
+            sample = np.concatenate([rng.permutation(members) for members in by_class])
+        elif mistake == "last member never drawn":
+            sample = np.concatenate([members[rng.integers(0, len(members) - 1, len(members))] for members in by_class])
+        elif mistake == "equal counts":
+            sample = np.concatenate([rng.choice(members, len(y_true) // len(by_class)) for members in by_class])
+        else:
+            sample = np.concatenate([members[rng.integers(0, len(members), len(members))] for members in by_class])
+        values.append(metric(y_true[sample], y_other[sample]))
+    if mistake == "mean ± std":
+        return float(np.mean(values) - np.std(values)), float(np.mean(values) + np.std(values))
+    if mistake == "90 %":
+        return tuple(np.quantile(values, [0.05, 0.95]))
+    return tuple(np.quantile(values, [0.025, 0.975]))
+
+
+def test_stratified_bootstrap_right_answer_passes() -> None:
+    assert "correct" in metrics.check_stratified_bootstrap(stratified_interval)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("plain", "A stratified resample draws, within each class"),
+        ("equal counts", "the same number for every class"),
+        ("shuffle", "that is a shuffle"),
+        ("last member never drawn", "an integer upper bound is exclusive"),
+        ("reseeded", "every resample holds the same examples"),
+        ("mean ± std", r"holds 6\d% of the metric's values"),
+        ("90 %", "holds 90% of the metric's values"),
+    ],
+)
+def test_stratified_bootstrap_mistakes(mistake: str, message: str) -> None:
+    with pytest.raises(ExerciseIncorrect, match=message):
+        metrics.check_stratified_bootstrap(lambda *arguments: stratified_interval(*arguments, mistake=mistake))
+
+
+def test_stratified_bootstrap_other_answers() -> None:
+    with pytest.raises(NotAnswered):
+        metrics.check_stratified_bootstrap(None)
+    with pytest.raises(ExerciseIncorrect, match=r"low .* is above high"):
+        metrics.check_stratified_bootstrap(lambda *arguments: stratified_interval(*arguments)[::-1])
+    with pytest.raises(ExerciseIncorrect, match="same seed gave two different"):
+        metrics.check_stratified_bootstrap(
+            lambda metric, y, o, n, seed: stratified_interval(metric, y, o, n, int(time.perf_counter_ns()))
+        )
 
 
 # 03, exercise 5: a convolution by hand ----------------------------------------------------------------
