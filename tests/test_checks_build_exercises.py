@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers.checks import fundamentals, metrics, mlp, mnist, setup
+from helpers.checks import fundamentals, metrics, mlp, mnist, setup, text
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 
 # 00, build exercise 3: an honest timer --------------------------------------------------------------
@@ -329,6 +329,78 @@ def test_stratified_bootstrap_other_answers() -> None:
         metrics.check_stratified_bootstrap(
             lambda metric, y, o, n, seed: stratified_interval(metric, y, o, n, int(time.perf_counter_ns()))
         )
+
+
+# 07, build exercise 3: a 1-D convolutional text classifier ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def r8_pipeline():
+    """Notebook 07's fast-mode pipeline (R8 through the course's data layer): train, test, vocabulary size, plan."""
+    from helpers.datasets.text import load_r8
+    from helpers.lessons.text import make_vectorizer, text_dataset, text_plan, training_subset
+
+    plan = text_plan("fast")
+    r8 = load_r8()
+    texts, labels = training_subset(r8, plan.train_documents, 42)
+    vectorizer = make_vectorizer(texts, plan.max_tokens, plan.sequence_length)
+    train = text_dataset(texts, r8.label_ids(labels), vectorizer, plan.batch_size, shuffle_seed=42)
+    test = text_dataset(r8.test_texts, r8.label_ids(r8.test_labels), vectorizer, 512)
+    for _ in test:  # fill the cache, as the notebook's evaluations do before the check
+        pass
+    return train, test, len(vectorizer.get_vocabulary()), plan
+
+
+def cnn_builder(*, kernel_size=3, filters=96, softmax=True, length=None, flatten=False):
+    """A 1-D CNN written here (kernel 3, 96 filters, "same" padding), or one with a known mistake."""
+    import keras
+
+    def build(vocabulary_size, num_classes, embedding_dim):
+        ids = keras.Input((length,), dtype="int64")
+        x = keras.layers.Embedding(vocabulary_size, embedding_dim)(ids)
+        x = keras.layers.Conv1D(filters, kernel_size, activation="relu", padding="same")(x)
+        x = keras.layers.Flatten()(x) if flatten else keras.layers.GlobalMaxPooling1D()(x)
+        x = keras.layers.Dropout(0.2)(x)
+        return keras.Model(ids, keras.layers.Dense(num_classes, activation="softmax" if softmax else None)(x))
+
+    return build
+
+
+def run_cnn_check(answer, r8_pipeline) -> str:
+    train, test, vocabulary_size, plan = r8_pipeline
+    return text.check_conv1d_classifier(
+        answer,
+        train,
+        test,
+        vocabulary_size=vocabulary_size,
+        num_classes=8,
+        embedding_dim=plan.embedding_dim,
+        epochs=3,
+        learning_rate=plan.average_learning_rate,
+        min_accuracy=0.92,
+    )
+
+
+def test_conv1d_classifier_right_answer_passes(r8_pipeline) -> None:
+    assert "correct" in run_cnn_check(cnn_builder(), r8_pipeline)
+
+
+def test_conv1d_classifier_mistakes(r8_pipeline) -> None:
+    from helpers.lessons.text import build_average_embedding_model
+
+    mistakes = {
+        "reads a bag of words": cnn_builder(kernel_size=1),
+        "has no keras.layers.Conv1D": lambda v, c, d: build_average_embedding_model(v, c, d),
+        "not probabilities": cnn_builder(softmax=False),
+        "stories of any length": cnn_builder(length=64, flatten=True),
+        "at least 92% expected": cnn_builder(kernel_size=2, filters=1),  # too small to learn the topics
+        "should return a keras.Model": lambda v, c, d: "a model",
+    }
+    for message, answer in mistakes.items():
+        with pytest.raises(ExerciseIncorrect, match=message):
+            run_cnn_check(answer, r8_pipeline)
+    with pytest.raises(NotAnswered):
+        run_cnn_check(None, r8_pipeline)
 
 
 # 03, exercise 5: a convolution by hand ----------------------------------------------------------------
