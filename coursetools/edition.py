@@ -321,7 +321,7 @@ def write_student_edition(sources: Iterable[Path], out: Path, *, force: bool = F
                 continue
         target.write_text(text, encoding="utf-8")
         record[path.name] = content_hash(text)
-        of_them = f", {builds} of them build exercise{'s' * (builds != 1)}" if builds else ""
+        of_them = f", {builds} of them build exercises" if builds > 1 else ", 1 of them a build exercise" * builds
         report.lines.append(f"wrote   {target} ({exercises} exercise answer{'s' * (exercises != 1)} to write{of_them})")
     record_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     (out / "README.md").write_text(EDITION_README, encoding="utf-8")
