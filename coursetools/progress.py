@@ -11,7 +11,9 @@ past errors, and lists every exercise as
 * ``not run``: (``--saved`` only) the cell has not been run since the notebook was last saved.
 
 An exercise is a code cell that calls a ``check_...`` function (``checks.check_x(answer_1, ...)``),
-found by :func:`coursetools.edition.exercise_cells`. ``--saved`` reads the outputs stored in the
+found by :func:`coursetools.edition.exercise_cells`; its kind (``build`` for a question titled
+``**Build exercise N**``, else ``warm-up``) has a column of its own, and the last line counts the
+build exercises passed apart. ``--saved`` reads the outputs stored in the
 notebooks instead of running them (instant, but only as fresh as the learner's last run).
 Notebooks run in fast mode unless ``--mode full`` is given.
 """
@@ -27,7 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coursetools.edition import DEFAULT_OUT, DEFAULT_SOURCE, exercise_cells, find_notebooks, read_notebook
+from coursetools.edition import (
+    BUILD,
+    DEFAULT_OUT,
+    DEFAULT_SOURCE,
+    WARM_UP,
+    exercise_cells,
+    find_notebooks,
+    read_notebook,
+)
 from helpers.mode import MODE_VARIABLE, check_mode
 
 PASSED, NOT_ANSWERED, INCORRECT, ERROR, NOT_RUN = "passed", "not answered", "incorrect", "error", "not run"
@@ -45,6 +55,7 @@ class ExerciseResult:
     cell: int
     status: str
     message: str = ""
+    kind: str = WARM_UP
 
 
 def error_output(cell: dict[str, Any]) -> dict[str, Any] | None:
@@ -68,7 +79,9 @@ def cell_status(cell: dict[str, Any]) -> tuple[str, str]:
 def notebook_results(notebook: dict[str, Any], name: str) -> list[ExerciseResult]:
     """Every exercise of an executed (or saved) notebook with its status."""
     return [
-        ExerciseResult(name, exercise.label, ", ".join(exercise.checks), exercise.check_cell, *cell_status(cell))
+        ExerciseResult(
+            name, exercise.label, ", ".join(exercise.checks), exercise.check_cell, *cell_status(cell), exercise.kind
+        )
         for exercise in exercise_cells(notebook)
         for cell in [notebook["cells"][exercise.check_cell]]
     ]
@@ -104,12 +117,21 @@ def execute(path: Path, mode: str, *, timeout: int = CELL_TIMEOUT_S) -> dict[str
 
 
 def report(results: list[ExerciseResult]) -> str:
-    """The results as aligned lines, one per exercise."""
+    """The results as aligned lines, one per exercise: status, kind (build or warm-up), label, check."""
     return "\n".join(
-        f"  {SYMBOLS[result.status]} {result.status:<13} {result.label:<12} {result.check}"
-        + (f"\n{'':19}{result.message}" if result.message else "")
+        f"  {SYMBOLS[result.status]} {result.status:<13} {result.kind:<8} {result.label:<17} {result.check}"
+        + (f"\n{'':28}{result.message}" if result.message else "")
         for result in results
     )
+
+
+def summary(results: list[ExerciseResult], notebooks: int) -> str:
+    """``3 of 5 exercises passed in 2 notebooks; build exercises: 1 of 2 passed.``"""
+    passed = sum(result.status == PASSED for result in results)
+    builds = [result for result in results if result.kind == BUILD]
+    built = sum(result.status == PASSED for result in builds)
+    count = f"{notebooks} notebook{'s' * (notebooks != 1)}"
+    return f"{passed} of {len(results)} exercises passed in {count}; build exercises: {built} of {len(builds)} passed."
 
 
 def default_sources() -> list[Path]:
@@ -144,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in other_errors(notebook):
             print(f"  ! {line}")
     passed = sum(result.status == PASSED for result in every)
-    count = f"{len(notebooks)} notebook{'s' * (len(notebooks) != 1)}"
-    print(f"\n{passed} of {len(every)} exercises passed in {count}.")
+    print(f"\n{summary(every, len(notebooks))}")
     return 1 if arguments.strict and passed < len(every) else 0
 
 

@@ -8,70 +8,6 @@ import pytest
 from helpers.checks import mlp
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 
-
-@pytest.fixture
-def tiny_mlp():
-    """A 2 → 3 → 1 MLP from raw variables, a batch, and a function giving its loss."""
-    import keras
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    params = [
-        tf.Variable(rng.normal(size=(2, 3)).astype("float32"), name="W1"),
-        tf.Variable(rng.normal(size=3).astype("float32"), name="b1"),
-        tf.Variable(rng.normal(size=(3, 1)).astype("float32"), name="W2"),
-        tf.Variable(rng.normal(size=1).astype("float32"), name="b2"),
-    ]
-    x = tf.constant(rng.normal(size=(8, 2)).astype("float32"))
-    y = tf.constant((rng.uniform(size=8) > 0.5).astype("float32"))
-    loss_object = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    def loss_fn():
-        W1, b1, W2, b2 = params
-        return loss_object(y, tf.squeeze(tf.nn.relu(x @ W1 + b1) @ W2 + b2, -1))
-
-    return params, loss_fn
-
-
-def gradients(params, loss_fn, of=None):
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        loss = loss_fn()
-    return tape.gradient(loss, params if of is None else of)
-
-
-def test_all_gradients_reference_passes(tiny_mlp) -> None:
-    params, loss_fn = tiny_mlp
-    assert "correct" in mlp.check_all_gradients(gradients(params, loss_fn), params, loss_fn)
-    as_numpy = [g.numpy() for g in gradients(params, loss_fn)]
-    assert "correct" in mlp.check_all_gradients(tuple(as_numpy), params, loss_fn)
-
-
-def test_all_gradients_weights_only_names_the_biases(tiny_mlp) -> None:
-    params, loss_fn = tiny_mlp
-    weights_only = gradients(params, loss_fn, of=[params[0], params[2]])
-    with pytest.raises(ExerciseIncorrect, match=r"2 gradients for 4 parameters.*b1, b2.*never trained"):
-        mlp.check_all_gradients(weights_only, params, loss_fn)
-
-
-def test_all_gradients_other_mistakes(tiny_mlp) -> None:
-    params, loss_fn = tiny_mlp
-    right = gradients(params, loss_fn)
-    with pytest.raises(ExerciseIncorrect, match="gradient for b1 is None"):
-        mlp.check_all_gradients([right[0], None, right[2], right[3]], params, loss_fn)
-    with pytest.raises(ExerciseIncorrect, match=r"gradient for W1 has shape \(3, 1\).*order of params"):
-        mlp.check_all_gradients([right[2], right[1], right[0], right[3]], params, loss_fn)
-    with pytest.raises(ExerciseIncorrect, match="gradient for W1 is not right"):
-        mlp.check_all_gradients([2 * g for g in right], params, loss_fn)
-    with pytest.raises(ExerciseIncorrect, match="5 gradients for 4 parameters"):
-        mlp.check_all_gradients([*right, right[0]], params, loss_fn)
-    with pytest.raises(ExerciseIncorrect, match="should be a list"):
-        mlp.check_all_gradients(right[0], params, loss_fn)
-    with pytest.raises(NotAnswered):
-        mlp.check_all_gradients(None, params, loss_fn)
-
-
 LOGITS = np.array([2.0, -1.0, 0.3, 3.5, -0.4, 4.0, -0.1, -2.0], dtype=np.float32)
 LABELS = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0], dtype=np.float32)
 
@@ -136,46 +72,6 @@ def test_parameter_count() -> None:
         mlp.check_parameter_count(256.5, n_inputs=2, n_hidden=64, n_outputs=1)
     with pytest.raises(NotAnswered):
         mlp.check_parameter_count(None, n_inputs=2, n_hidden=64, n_outputs=1)
-
-
-POINTS = np.random.default_rng(1).normal(size=(400, 2)).astype("float32")
-CLASSES = (POINTS[:, 0] > 0).astype("float32")
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def test_moons_classifier_accepts_a_good_function_or_model() -> None:
-    assert "correct" in mlp.check_moons_classifier(lambda x: sigmoid(20 * x[:, 0]), POINTS, CLASSES, min_accuracy=0.95)
-    assert "correct" in mlp.check_moons_classifier(lambda x: sigmoid(20 * x[:, :1]), POINTS, CLASSES, min_accuracy=0.95)
-
-
-@pytest.mark.parametrize(
-    ("wrong", "message"),
-    [
-        (lambda x: 20 * x[:, 0], "logits"),
-        (lambda x: np.full(len(x), 0.4), "chance level"),
-        (lambda x: sigmoid(20 * x[:, 0] + 15), "below 0.950"),
-        (lambda x: np.column_stack([x[:, 0], x[:, 0]]), "ONE probability"),
-        ("model", "should be the trained model"),
-    ],
-)
-def test_moons_classifier_mistakes(wrong, message: str) -> None:
-    with pytest.raises(ExerciseIncorrect, match=message):
-        mlp.check_moons_classifier(wrong, POINTS, CLASSES, min_accuracy=0.95)
-
-
-def test_moons_classifier_counts_hidden_layers() -> None:
-    import keras
-
-    shallow = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
-    assert mlp.count_dense_layers(shallow) == 2
-    assert mlp.count_dense_layers(lambda x: x) is None
-    with pytest.raises(ExerciseIncorrect, match="2 Dense layers; it needs 2 hidden layers"):
-        mlp.check_moons_classifier(shallow, POINTS, CLASSES, min_accuracy=0.9)
-    with pytest.raises(NotAnswered):
-        mlp.check_moons_classifier(None, POINTS, CLASSES, min_accuracy=0.9)
 
 
 def clipping_class(*, clip: bool = True, apply: bool = True, report: bool = True) -> type:

@@ -70,6 +70,100 @@ def test_every_solution_is_replaced_and_every_check_kept(student: Path, course_n
     assert len(edition.exercise_cells(course)) >= solutions > 0, f"{course_notebook.name}: no exercises"
 
 
+# The notebooks whose exercises are a few short warm-ups and at least one build exercise. The others
+# join this list when they are converted (their exercises are being rewritten by other hands).
+CONVERTED = ("00_setup", "01_fundamentals", "02_mlp_gradient_tape", "05a_binary_metrics", "05b_multiclass_metrics")
+CONVERTED += ("06_deployment", "07_text")
+MAX_WARM_UPS = 2
+MIN_LINE = 16  # shorter solution lines (`x, y = data`, `return loss`) say nothing about the solution
+
+
+def solution_lines(source: str) -> set[str]:
+    """The non-trivial lines of a solution cell: stripped, comments dropped, at least MIN_LINE characters."""
+    lines = set()
+    for line in source.splitlines():
+        code_part = line.split("  # ")[0].strip()
+        if len(code_part) >= MIN_LINE and not code_part.startswith("#"):
+            lines.add(code_part)
+    return lines
+
+
+def notebook_text(notebook: dict[str, Any], skip: set[int] = frozenset()) -> str:
+    """Every cell's source (markdown included), but those in ``skip``, as one text."""
+    return "\n".join(edition.cell_source(cell) for index, cell in enumerate(notebook["cells"]) if index not in skip)
+
+
+@pytest.mark.parametrize("course_notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_the_student_edition_holds_no_line_of_a_build_exercise_solution(student: Path, course_notebook: Path) -> None:
+    """Every non-trivial line of a build exercise's solution that the rest of the course notebook does not
+    show (lesson cells may share a line such as ``with tf.GradientTape() as tape:``) is absent from the
+    whole student notebook, markdown hints included. And most of the solution is new: a build exercise
+    is not a cell above re-typed."""
+    course = edition.read_notebook(course_notebook)
+    builds = edition.build_solutions(course)
+    solution_cells = {index for index, cell in enumerate(course["cells"]) if edition.is_solution(cell)}
+    elsewhere = notebook_text(course, skip=solution_cells)
+    student_text = notebook_text(edition.read_notebook(student / course_notebook.name))
+    for index, source in builds:
+        lines = solution_lines(source)
+        new = {line for line in lines if line not in elsewhere}
+        assert len(new) >= 0.6 * len(lines) > 0, (
+            f"{course_notebook.name}, cell {index}: only {len(new)} of the {len(lines)} lines of this build exercise's "
+            f"solution are new; the others are in the notebook already: {sorted(lines - new)}"
+        )
+        leaked = sorted(line for line in new if line in student_text)
+        assert not leaked, f"{course_notebook.name}, cell {index}: the student edition shows solution lines: {leaked}"
+
+
+@pytest.mark.parametrize("name", CONVERTED)
+def test_a_converted_notebook_has_build_exercises_and_at_most_two_warm_ups(name: str) -> None:
+    notebook = edition.read_notebook(ROOT / "notebooks" / f"{name}.ipynb")
+    kinds = edition.exercise_kinds(notebook)
+    solutions = [
+        answer
+        for cell in notebook["cells"]
+        if edition.is_solution(cell)
+        for answer in edition.answer_names(edition.cell_source(cell))
+    ]
+    assert sorted(kinds) == sorted(solutions), (
+        f"{name}: every answer_N needs a title **Exercise N.** or **Build exercise N.**"
+    )
+    numbers = sorted(int(answer.removeprefix("answer_")) for answer in kinds)
+    assert numbers == list(range(1, len(numbers) + 1)), f"{name}: exercises numbered {numbers}"
+    warm_ups = [answer for answer, kind in kinds.items() if kind == edition.WARM_UP]
+    builds = [answer for answer, kind in kinds.items() if kind == edition.BUILD]
+    assert builds and len(warm_ups) <= MAX_WARM_UPS, f"{name}: warm-ups {warm_ups}, build exercises {builds}"
+    number = {answer: int(answer.removeprefix("answer_")) for answer in kinds}
+    assert all(number[w] < number[b] for w in warm_ups for b in builds), f"{name}: the warm-ups come first"
+    labels = {exercise.label: exercise.kind for exercise in edition.exercise_cells(notebook)}
+    assert {label for label, kind in labels.items() if kind == edition.BUILD} == {
+        f"Build exercise {answer.removeprefix('answer_')}" for answer in builds
+    }
+
+
+def test_kinds_come_from_the_titles_and_label_the_exercises() -> None:
+    notebook = {
+        "cells": [
+            markdown("**Exercise 1.** A warm-up."),
+            code("answer_1 = 1", "solution"),
+            code("checks.check_one(answer_1)"),
+            markdown("Some text.\n\n**Build exercise 2.** Build something."),
+            code("def answer_2():\n    return 2", "solution"),
+            code("checks.check_two(answer_2)"),
+            code("answer_3 = 3", "solution"),  # no title: a warm-up
+            code("checks.check_three(answer_3)"),
+        ]
+    }
+    assert edition.exercise_kinds(notebook) == {"answer_1": edition.WARM_UP, "answer_2": edition.BUILD}
+    exercises = edition.exercise_cells(notebook)
+    assert [(e.label, e.kind) for e in exercises] == [
+        ("Exercise 1", edition.WARM_UP),
+        ("Build exercise 2", edition.BUILD),
+        ("Exercise 3", edition.WARM_UP),
+    ]
+    assert edition.build_solutions(notebook) == [(4, "def answer_2():\n    return 2")]
+
+
 def test_student_00_runs_to_the_first_exercise_and_stops_there_with_not_answered(student: Path) -> None:
     import nbformat
     from nbclient import NotebookClient

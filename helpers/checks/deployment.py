@@ -49,66 +49,9 @@ def check_row_request(answer: Any, images: np.ndarray) -> str:
     return passed(exercise)
 
 
-def check_predicted_digits(answer: Any, predictions: Any) -> str:
-    """Exercise 2: the digit each example of a ``predictions`` answer is classified as."""
-    exercise = "Exercise 2 (digits from an answer)"
-    require_answer(answer, exercise)
-    probabilities = np.asarray(predictions)
-    digits = np.asarray(answer)
-    expect(
-        digits.shape != probabilities.shape,
-        f"{exercise}: these are still the probabilities; take the most probable class of each example (argmax).",
-    )
-    expect(
-        digits.shape != (probabilities.shape[1],),
-        f"{exercise}: you have one value per class: take the argmax along the classes (axis=1), not the batch.",
-    )
-    expect(
-        digits.shape == (len(probabilities),),
-        f"{exercise}: expected one digit per example, shape ({len(probabilities)},), got {digits.shape}.",
-    )
-    expect(
-        bool(np.array_equal(digits, probabilities.argmax(axis=1))),
-        f"{exercise}: some digits are wrong; each should be the index of the largest probability.",
-    )
-    return passed(exercise)
-
-
-def check_versioned_url(answer: Any, base_url: str, model: str, version: int) -> str:
-    """Exercise 3: the URL that asks version ``version`` of ``model`` for predictions."""
-    exercise = "Exercise 3 (a versioned predict URL)"
-    require_answer(answer, exercise)
-    expect(isinstance(answer, str), f"{exercise}: the URL should be a string, got {type(answer).__name__}.")
-    expected = f"{base_url}/v1/models/{model}/versions/{version}:predict"
-    expect(answer.startswith(base_url), f"{exercise}: the URL should start with the server's address {base_url}.")
-    expect("/v1/" in answer, f"{exercise}: TensorFlow Serving's REST paths start with /v1/models/.")
-    expect("/version/" not in answer, f"{exercise}: the path segment is 'versions' (plural): .../versions/{version}...")
-    expect(
-        not answer.endswith("/predict"),
-        f"{exercise}: the method is appended with a colon, ':predict', not as a path segment '/predict'.",
-    )
-    expect(answer.endswith(":predict"), f"{exercise}: without ':predict' this is the status URL; add ':predict'.")
-    expect(answer == expected, f"{exercise}: not quite: check the model name and version number in {answer!r}.")
-    return passed(exercise)
-
-
-def check_size_ratio(answer: Any, float_bytes: int, int8_bytes: int) -> str:
-    """Exercise 4: how many times smaller the int8 LiteRT file is than the float32 one."""
-    exercise = "Exercise 4 (size reduction)"
-    require_answer(answer, exercise)
-    expect(np.ndim(answer) == 0, f"{exercise}: the answer should be one number, got {answer!r}.")
-    ratio = float_bytes / int8_bytes
-    expect(
-        abs(float(answer) - 1 / ratio) > 1e-3 * ratio,
-        f"{exercise}: this is int8 size / float size (below 1); divide the float size by the int8 size.",
-    )
-    expect_close(float(answer), ratio, f"{exercise}: the ratio", rtol=1e-3)
-    return passed(exercise)
-
-
 def check_refused_for_shape(answer: Any, input_name: str, shape: tuple[int | None, ...]) -> str:
-    """Exercise 5: a predict body the server refuses *because of a shape*, everything else valid."""
-    exercise = "Exercise 5 (a request refused for its shape)"
+    """Exercise 2: a predict body the server refuses *because of a shape*, everything else valid."""
+    exercise = "Exercise 2 (a request refused for its shape)"
     require_answer(answer, exercise)
     expect(
         isinstance(answer, dict), f"{exercise}: the body should be a dict (sent as JSON), got {type(answer).__name__}."
@@ -132,7 +75,7 @@ def check_refused_for_shape(answer: Any, input_name: str, shape: tuple[int | Non
 
 
 def check_custom_signature(answer: Any, model: Any, images: np.ndarray, work: Any) -> str:
-    """Exercise 6: ``answer(model, export_dir)`` exports a SavedModel whose ``serving_default`` takes
+    """Build exercise 3: ``answer(model, export_dir)`` exports a SavedModel whose ``serving_default`` takes
     ``pixels_flat`` (uint8, (batch, 784)) and returns ``digit`` (int64) and ``probability`` (float32),
     each (batch,); checked through the course's model server, in a process of its own."""
     import shutil
@@ -142,9 +85,9 @@ def check_custom_signature(answer: Any, model: Any, images: np.ndarray, work: An
 
     from helpers.processes.server import ServerStartError, start_model_server
 
-    exercise = "Exercise 6 (an export with a custom serving signature)"
+    exercise = "Build exercise 3 (an export with a custom serving signature)"
     require_answer(answer, exercise)
-    base = Path(work) / "exercise_6" / "digits"
+    base = Path(work) / "build_exercise_3" / "digits"
     shutil.rmtree(base, ignore_errors=True)
     answer(model, base / "1")
     expect(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,6 @@ import numpy as np
 from helpers.exercises import (
     ExerciseIncorrect,
     as_number,
-    call_answer,
     close,
     expect,
     expect_close,
@@ -61,167 +59,9 @@ def check_sigmoid_derivative(answer: Any, x: Any) -> str:
     return passed(exercise)
 
 
-def sparse_cce_reference(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean sparse categorical cross-entropy with Keras's clipping, in float64."""
-    picked = probabilities[np.arange(len(labels)), labels]
-    return float(-np.mean(np.log(np.clip(picked, CLIP_EPSILON, 1 - CLIP_EPSILON))))
-
-
-SPARSE_CCE_CASE = (
-    np.array([0, 2, 1, 2]),
-    np.array(
-        [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.05, 0.15, 0.8]],
-        dtype=np.float32,
-    ),
-)
-SPARSE_CCE_ZERO_CASE = (
-    np.array([1, 0]),
-    np.array([[0.5, 0.0, 0.5], [0.9, 0.1, 0.0]], dtype=np.float32),
-)
-
-
-def check_sparse_categorical_crossentropy(answer: Any) -> str:
-    """Exercise 2: a hand-written ``loss(labels, probabilities)`` for integer labels, like Keras's."""
-    exercise = "Exercise 2 (sparse categorical cross-entropy)"
-    require_answer(answer, exercise)
-    expect(
-        callable(answer),
-        f"{exercise}: answer_2 should be a function loss(labels, probabilities) returning one number, "
-        f"got {type(answer).__name__}.",
-    )
-    labels, probabilities = SPARSE_CCE_CASE
-    try:
-        result = answer(labels, probabilities)
-    except Exception as error:  # the learner's code: report any failure in words
-        raise ExerciseIncorrect(
-            f"{exercise}: calling your function on integer labels {labels.tolist()} and a (4, 3) probability "
-            f"matrix raised {type(error).__name__}: {error}"
-        ) from error
-    value = as_number(result, exercise, "the loss")
-    expected = sparse_cce_reference(labels, probabilities)
-    log_p = np.log(probabilities.astype(np.float64))
-    expect(
-        not np.isclose(value, -expected, rtol=1e-4),
-        f"{exercise}: the sign is flipped; the loss is MINUS the mean log-probability of the true class.",
-    )
-    expect(
-        not np.isclose(value, expected * len(labels), rtol=1e-4),
-        f"{exercise}: this is the SUM over the {len(labels)} samples; Keras returns the mean.",
-    )
-    expect(
-        not np.isclose(value, -np.mean(log_p[:, labels]), rtol=1e-4),
-        f"{exercise}: probabilities[:, labels] picks a whole column per label (an N×N matrix); take one "
-        "entry per row: probabilities[np.arange(N), labels], or tf.gather(probabilities, labels, batch_dims=1).",
-    )
-    expect(
-        not np.isclose(value, -np.mean(log_p), rtol=1e-4),
-        f"{exercise}: you averaged -log p over every class; only the probability of the TRUE class counts.",
-    )
-    expect_close(value, expected, f"{exercise}: the loss", rtol=1e-4)
-    zero_labels, zero_probabilities = SPARSE_CCE_ZERO_CASE
-    with np.errstate(divide="ignore", invalid="ignore"):
-        edge = as_number(answer(zero_labels, zero_probabilities), exercise, "the loss")
-    expect(
-        bool(np.isfinite(edge)),
-        f"{exercise}: when the true class has probability 0 your loss is {edge}; clip the probabilities to "
-        f"[{CLIP_EPSILON:g}, 1 - {CLIP_EPSILON:g}] before the log, as Keras does.",
-    )
-    expect_close(
-        edge,
-        sparse_cce_reference(zero_labels, zero_probabilities),
-        f"{exercise}: the loss when the true class has probability 0 (clipped at {CLIP_EPSILON:g})",
-        rtol=0.05,
-    )
-    return passed(exercise)
-
-
-NESTEROV_START = np.array([3.0, 1.0])
-NESTEROV_CURVATURE = np.array([1.0, 10.0])  # f(w) = ½ Σ c_i w_i², an elongated bowl
-NESTEROV_LEARNING_RATE = 0.05
-NESTEROV_MOMENTUM = 0.9
-NESTEROV_STEPS = 25
-
-Step = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float], Any]
-
-
-def nesterov_reference(w: np.ndarray, velocity: np.ndarray, grad: np.ndarray, lr: float, momentum: float):
-    """One step of ``keras.optimizers.SGD(momentum=..., nesterov=True)``."""
-    velocity = momentum * velocity - lr * grad
-    return w + momentum * velocity - lr * grad, velocity
-
-
-def classic_momentum(w: np.ndarray, velocity: np.ndarray, grad: np.ndarray, lr: float, momentum: float):
-    """One step of ``keras.optimizers.SGD(momentum=...)`` (heavy ball, no look-ahead)."""
-    velocity = momentum * velocity - lr * grad
-    return w + velocity, velocity
-
-
-def plain_gradient_descent(w: np.ndarray, velocity: np.ndarray, grad: np.ndarray, lr: float, momentum: float):
-    """One step of gradient descent, ignoring the velocity."""
-    return w - lr * grad, velocity
-
-
-def nesterov_path(step: Step, steps: int = NESTEROV_STEPS) -> np.ndarray:
-    """The points visited by ``step`` on the check's bowl, start included: shape ``(steps + 1, 2)``."""
-    w, velocity = NESTEROV_START.copy(), np.zeros(2)
-    path = [w.copy()]
-    for _ in range(steps):
-        grad = NESTEROV_CURVATURE * w
-        new_w, velocity = step(w.copy(), velocity.copy(), grad, NESTEROV_LEARNING_RATE, NESTEROV_MOMENTUM)
-        w = np.asarray(new_w, dtype=np.float64).reshape(2)
-        velocity = np.asarray(velocity, dtype=np.float64).reshape(2)
-        path.append(w.copy())
-    return np.array(path)
-
-
-def check_nesterov_step(answer: Any) -> str:
-    """Exercise 3: ``step(w, velocity, grad, lr, momentum) -> (w, velocity)`` as Keras's Nesterov SGD.
-
-    The check runs the learner's step for 25 steps on the bowl f(w) = ½(w₀² + 10 w₁²) from
-    (3, 1) and compares every point with ``keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True)``.
-    """
-    exercise = "Exercise 3 (Nesterov momentum)"
-    require_answer(answer, exercise)
-    expect(
-        callable(answer),
-        f"{exercise}: answer_3 should be a function step(w, velocity, grad, lr, momentum) returning "
-        f"(new_w, new_velocity), got {type(answer).__name__}.",
-    )
-    probe = answer(NESTEROV_START.copy(), np.zeros(2), NESTEROV_CURVATURE * NESTEROV_START, 0.05, 0.9)
-    expect(
-        isinstance(probe, tuple | list) and len(probe) == 2,
-        f"{exercise}: the step should return two things, (new_w, new_velocity); got {type(probe).__name__}.",
-    )
-    path = nesterov_path(answer)
-    expected = nesterov_path(nesterov_reference)
-    if close(path, expected):
-        return passed(exercise)
-    expect(
-        not close(path, nesterov_path(classic_momentum)),
-        f"{exercise}: this is classic (heavy-ball) momentum, w + velocity. Nesterov looks ahead: "
-        "w + momentum * velocity - lr * grad, with the NEW velocity.",
-    )
-    expect(
-        not close(path, nesterov_path(plain_gradient_descent)),
-        f"{exercise}: your step ignores the velocity, so it is plain gradient descent; update the velocity "
-        "and use it in the step.",
-    )
-    expect(
-        float(np.abs(path[-1]).sum()) < float(np.abs(NESTEROV_START).sum()),
-        f"{exercise}: after {NESTEROV_STEPS} steps the point moved away from the minimum at (0, 0): "
-        "check the signs, a step goes AGAINST the gradient.",
-    )
-    first_wrong = int(np.argmax(~np.all(np.isclose(path, expected, rtol=1e-4, atol=1e-6), axis=1)))
-    raise ExerciseIncorrect(
-        f"{exercise}: step {first_wrong} lands at {np.round(path[first_wrong], 5).tolist()} but Keras's "
-        f"Nesterov SGD lands at {np.round(expected[first_wrong], 5).tolist()}; compare your formula with "
-        "help(keras.optimizers.SGD)."
-    )
-
-
 def check_accuracy_from_logits(answer: Any, logits: Any, labels: Any) -> str:
-    """Exercise 4: the accuracy of a logistic regression given its logits and 0/1 labels."""
-    exercise = "Exercise 4 (accuracy from logits)"
+    """Exercise 2: the accuracy of a logistic regression given its logits and 0/1 labels."""
+    exercise = "Exercise 2 (accuracy from logits)"
     require_answer(answer, exercise)
     logits, labels = flat_logits_and_labels(logits, labels, "check_accuracy_from_logits")
     value = as_number(answer, exercise, "the accuracy")
@@ -253,44 +93,153 @@ def check_accuracy_from_logits(answer: Any, logits: Any, labels: Any) -> str:
     return passed(exercise)
 
 
-LOGITS_CASE = (np.array([2, 0, 1]), np.array([[1.0, -0.5, 3.0], [0.2, 0.1, -1.0], [-2.0, 4.0, 0.5]]))
-EXTREME_LOGITS_CASE = (np.array([0, 2]), np.array([[1000.0, 0.0, -1000.0], [1000.0, 0.0, -1000.0]]))
+# Build exercise 3: RMSprop by hand, matched step by step with keras.optimizers.RMSprop ------------
+
+RMSPROP_TARGET = np.array([1.0, -2.0, 0.5])
+RMSPROP_START = np.array([-2.0, 1.0, 2.5])
+# f(w) = ½ Σ c_i (w_i - t_i)²: a gentle, a steep and an almost flat direction. In the flat one the
+# gradient is about 1e-6, its square far below epsilon = 1e-7: only there does it matter whether
+# epsilon sits inside or outside the square root.
+RMSPROP_CURVATURE = np.array([1.0, 25.0, 1e-6])
+RMSPROP_LEARNING_RATE = 0.05
+RMSPROP_STEPS = 40
+RMSPROP_RHOS = (0.9, 0.8)  # the default, then another: the optimiser must use the rho it is given
+RMSPROP_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}  # float32 (Keras) against float64 (by hand)
 
 
-def cross_entropy_from_logits(labels: np.ndarray, logits: np.ndarray) -> float:
-    """Mean of logsumexp(z) - z_y, in float64 (the exact loss, whatever the logits' size)."""
-    z = np.asarray(logits, dtype=np.float64)
-    top = z.max(axis=1, keepdims=True)
-    log_sum_exp = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
-    return float(np.mean(log_sum_exp - z[np.arange(len(labels)), labels]))
+def _rmsprop_gradient(w: np.ndarray) -> np.ndarray:
+    return RMSPROP_CURVATURE * (w - RMSPROP_TARGET)
 
 
-def check_stable_cross_entropy(answer: Any) -> str:
-    """Exercise 5: ``loss(labels, logits)``, the sparse cross-entropy computed from logits, stable for any logits."""
-    exercise = "Exercise 5 (cross-entropy from logits)"
-    labels, logits = LOGITS_CASE
-    result = call_answer(answer, exercise, "3 labels and a (3, 3) logit matrix", labels, logits)
-    value = as_number(result, exercise, "the loss")
-    expected = cross_entropy_from_logits(labels, logits)
+def keras_rmsprop_path(rho: float) -> np.ndarray:
+    """The points ``keras.optimizers.RMSprop(RMSPROP_LEARNING_RATE, rho=rho)`` visits, start included."""
+    import keras
+    import tensorflow as tf
+
+    optimizer = keras.optimizers.RMSprop(RMSPROP_LEARNING_RATE, rho=rho)
+    w = tf.Variable(RMSPROP_START.astype(np.float32))
+    path = [w.numpy().astype(np.float64)]
+    for _ in range(RMSPROP_STEPS):
+        gradient = _rmsprop_gradient(w.numpy().astype(np.float64)).astype(np.float32)
+        optimizer.apply_gradients([(tf.constant(gradient), w)])
+        path.append(w.numpy().astype(np.float64))
+    return np.array(path)
+
+
+def _mistaken_rmsprop_path(mistake: str, rho: float, epsilon: float = 1e-7) -> np.ndarray:
+    """The path of RMSprop written with one known ``mistake`` (for the check's diagnosis only)."""
+    w, velocity, path = RMSPROP_START.copy(), np.zeros(3), [RMSPROP_START.copy()]
+    for step in range(1, RMSPROP_STEPS + 1):
+        g = _rmsprop_gradient(w)
+        decay = 1 - rho if mistake == "swapped rho" else rho
+        velocity = g**2 * (1 - decay) if mistake == "no average" else decay * velocity + (1 - decay) * g**2
+        if mistake == "bias correction":
+            denominator = np.sqrt(velocity / (1 - rho**step)) + epsilon
+        elif mistake == "epsilon outside":
+            denominator = np.sqrt(velocity) + epsilon
+        elif mistake == "no epsilon":
+            denominator = np.sqrt(velocity)
+        elif mistake == "no square root":
+            denominator = velocity + epsilon
+        else:  # the mistake is in v
+            denominator = np.sqrt(velocity + epsilon)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = w - RMSPROP_LEARNING_RATE * g / denominator
+        path.append(w.copy())
+    return np.array(path)
+
+
+RMSPROP_MISTAKES = {
+    "epsilon outside": "epsilon is outside the square root, lr·g / (√v + ε), as in Adam. Keras' RMSprop puts it "
+    "inside, lr·g / √(v + ε): it only shows where the gradient is tiny (the third coordinate here).",
+    "no epsilon": "there is no epsilon: where v is tiny the step explodes. Keras divides by √(v + ε).",
+    "bias correction": "you correct v for its start at 0, as Adam does (v / (1 - ρᵗ)); Keras' RMSprop does not: "
+    "its first steps are larger.",
+    "swapped rho": "the decay is the wrong way round: v = ρ·v + (1 - ρ)·g², so that the OLD average keeps the "
+    "weight ρ = 0.9.",
+    "no average": "v is recomputed from the current gradient alone; it is a running average over the steps: keep "
+    "it in the optimiser between calls.",
+    "no square root": "you divide by v + ε; RMSprop divides by its square root, √(v + ε).",
+}
+
+
+def _rmsprop_by_hand(answer: Any, exercise: str, rho: float) -> np.ndarray:
+    """The path of the learner's optimiser ``answer(RMSPROP_LEARNING_RATE, rho=rho)``, start included."""
+    try:
+        optimizer = answer(RMSPROP_LEARNING_RATE, rho=rho)
+    except TypeError as error:
+        raise ExerciseIncorrect(
+            f"{exercise}: RMSprop(learning_rate, rho=0.9, epsilon=1e-7) failed: {error}. Give the class the "
+            "arguments learning_rate, rho and epsilon, with Keras' defaults."
+        ) from error
     expect(
-        not np.isclose(value, -expected, rtol=1e-4),
-        f"{exercise}: the sign is flipped: the loss is log(sum(exp(z))) - z_true, which is never negative.",
+        callable(getattr(optimizer, "step", None)),
+        f"{exercise}: the optimiser needs a method step(params, grad) returning the new params, like the "
+        "notebook's GradientDescent, Momentum and Adam.",
     )
-    expect_close(value, expected, f"{exercise}: the loss on ordinary logits", rtol=1e-4)
-    labels, logits = EXTREME_LOGITS_CASE
-    with np.errstate(all="ignore"):
-        extreme = np.asarray(call_answer(answer, exercise, "logits of ±1000", labels, logits), dtype=np.float64)
+    w, path = RMSPROP_START.copy(), [RMSPROP_START.copy()]
+    for index in range(RMSPROP_STEPS):
+        try:
+            new = optimizer.step(w.copy(), _rmsprop_gradient(w))
+        except Exception as error:  # the learner's code: report any failure in words
+            raise ExerciseIncorrect(f"{exercise}: step {index + 1} raised {type(error).__name__}: {error}") from error
+        try:
+            w = np.asarray(new, dtype=np.float64).reshape(RMSPROP_START.shape)
+        except (TypeError, ValueError):
+            raise ExerciseIncorrect(
+                f"{exercise}: step(params, grad) should return the new params, an array of the same shape as "
+                f"params ({RMSPROP_START.shape}); got {type(new).__name__}."
+            ) from None
+        path.append(w.copy())
+    return np.array(path)
+
+
+def check_rmsprop(answer: Any) -> str:
+    """Build exercise 3: a class ``RMSprop(learning_rate, rho=0.9, epsilon=1e-7)`` with ``step(params, grad)``.
+
+    Judged by behaviour against Keras itself: the learner's optimiser and
+    ``keras.optimizers.RMSprop`` each take 40 steps on the same three-parameter bowl (one direction
+    almost flat, where epsilon's place shows), with rho 0.9 and 0.8, and every point of the two
+    paths must agree to float32 round-off. Known mistakes are named. Runs in about a second.
+    """
+    exercise = "Build exercise 3 (RMSprop by hand)"
+    require_answer(answer, exercise)
     expect(
-        extreme.size == 1 and bool(np.isfinite(extreme)),
-        f"{exercise}: with logits of ±1000 your loss is {extreme}: exp(1000) overflows. Subtract each row's "
-        "largest logit before exponentiating (log-sum-exp): the loss does not change, the overflow goes away.",
+        callable(answer),
+        f"{exercise}: answer_3 should be the class itself (RMSprop), not {type(answer).__name__}.",
     )
-    extreme_expected = cross_entropy_from_logits(labels, logits)  # (0 + 2000) / 2
-    expect(
-        not np.isclose(float(extreme), -np.log(CLIP_EPSILON) / 2, rtol=1e-2),
-        f"{exercise}: your loss is capped: probabilities were clipped at {CLIP_EPSILON:g}, which limits the loss "
-        f"of a sample to {-np.log(CLIP_EPSILON):.1f}. From logits the loss is exact: logsumexp(z) - z_true, "
-        f"here {extreme_expected:g} on average.",
-    )
-    expect_close(float(extreme), extreme_expected, f"{exercise}: the loss on logits of ±1000", rtol=1e-4)
+    for rho in RMSPROP_RHOS:
+        mine, expected = _rmsprop_by_hand(answer, exercise, rho), keras_rmsprop_path(rho)
+        if close(mine, expected, **RMSPROP_TOLERANCE):
+            continue
+        expect(
+            bool(np.all(np.isfinite(mine))),
+            f"{exercise}: with rho={rho} your parameters become NaN or infinite: square the gradient (v grows by "
+            "(1 - ρ)·g², never negative) and keep ε in the denominator.",
+        )
+        if rho != RMSPROP_RHOS[0]:
+            expect(
+                not close(mine, keras_rmsprop_path(RMSPROP_RHOS[0]), **RMSPROP_TOLERANCE),
+                f"{exercise}: with rho={rho} your optimiser behaves as with rho={RMSPROP_RHOS[0]}: use the rho "
+                "it is given, not a fixed 0.9.",
+            )
+        for mistake, words in RMSPROP_MISTAKES.items():
+            with np.errstate(all="ignore"):
+                expect(
+                    not close(mine, _mistaken_rmsprop_path(mistake, rho), **RMSPROP_TOLERANCE), f"{exercise}: {words}"
+                )
+        expect(
+            float(np.abs(mine[-1] - RMSPROP_TARGET)[:2].sum())
+            < float(np.abs(RMSPROP_START - RMSPROP_TARGET)[:2].sum()),
+            f"{exercise}: after {RMSPROP_STEPS} steps the parameters moved away from the minimum: a step goes "
+            "AGAINST the gradient, params - lr·g / √(v + ε).",
+        )
+        ok = np.all(np.isclose(mine, expected, **RMSPROP_TOLERANCE), axis=1)
+        first_wrong = int(np.argmin(ok))
+        raise ExerciseIncorrect(
+            f"{exercise}: with rho={rho}, step {first_wrong} lands at {np.round(mine[first_wrong], 6).tolist()} but "
+            f"keras.optimizers.RMSprop lands at {np.round(expected[first_wrong], 6).tolist()}. Compare your step "
+            "with inspect.getsource(keras.optimizers.RMSprop.update_step)."
+        )
+    print(f"{RMSPROP_STEPS} steps with rho = {' and '.join(map(str, RMSPROP_RHOS))}: the same path as Keras")
     return passed(exercise)
