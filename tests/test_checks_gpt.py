@@ -33,7 +33,7 @@ def test_causal_mask_mistakes_fail_with_their_own_words(answer, words: str) -> N
 
 
 def test_unanswered_exercises_say_so() -> None:
-    for check in (checks.check_causal_mask, checks.check_attention, checks.check_top_p):
+    for check in (checks.check_causal_mask, checks.check_attention, checks.check_tied_gpt):
         with pytest.raises(NotAnswered):
             check(None)
 
@@ -70,33 +70,61 @@ def test_attention_mistakes_fail_with_their_own_words(answer, words: str) -> Non
         checks.check_attention(answer)
 
 
-# Exercise 3: top-p filtering
+# Build exercise 3: weight tying
 
 
-def top_p(probabilities, p, strict=False, normalise=True, unsorted=False):
-    order = np.arange(len(probabilities)) if unsorted else np.argsort(-probabilities, kind="stable")
-    cumulative = np.cumsum(probabilities[order])
-    before = cumulative - probabilities[order]
-    kept = np.zeros(len(probabilities), dtype=bool)
-    kept[order[(cumulative < p) if strict else (before < p)]] = True
-    filtered = np.where(kept, probabilities, 0.0)
-    return filtered / filtered.sum() if normalise else filtered
+def tied_gpt(bias: bool = True):
+    """A GPT whose logits are LN(x) Eᵀ (+ b), written differently from the notebook's solution (einsum)."""
+    import keras
+    import tensorflow as tf
+
+    from helpers.lessons import gpt
+
+    class Tied(gpt.GPT):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            del self.head
+            self.bias = self.add_weight(shape=(self.vocabulary_size,), initializer="zeros") if bias else None
+
+        def call(self, ids, training=False):
+            x = self.embed(ids)
+            for block in self.blocks:
+                x = block(x, training=training)
+            logits = tf.einsum("btd,vd->btv", self.final_norm(x), self.token_embedding.embeddings)
+            return logits if self.bias is None else logits + self.bias
+
+    def build(vocabulary_size, context, width, layers, heads):
+        model = Tied(vocabulary_size, context, width, layers, heads)
+        model(tf.zeros((1, context), tf.int32))
+        return model
+
+    keras.utils.set_random_seed(0)
+    return build
 
 
-def test_top_p_right_answer_passes(capsys) -> None:
-    assert "correct" in checks.check_top_p(top_p)
+def untied_gpt(vocabulary_size, context, width, layers, heads):
+    import tensorflow as tf
+
+    from helpers.lessons import gpt
+
+    model = gpt.GPT(vocabulary_size, context, width, layers, heads)
+    model(tf.zeros((1, context), tf.int32))
+    return model
+
+
+def test_tied_gpt_right_answer_passes(capsys) -> None:
+    assert "correct" in checks.check_tied_gpt(tied_gpt())
 
 
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda probabilities, p: top_p(probabilities, p, normalise=False), "not renormalised"),
-        (lambda probabilities, p: top_p(probabilities, p, strict=True), "makes the kept mass reach p"),
-        (lambda probabilities, p: top_p(probabilities, p, unsorted=True), "less likely than one you drop"),
-        (lambda probabilities, p: probabilities, "should be"),
-        (lambda probabilities, p: probabilities[:-1], "shape"),
+        (untied_gpt, "still has a kernel of its own"),
+        (tied_gpt(bias=False), "keep one bias per character"),
+        (lambda **sizes: untied_gpt(**{**sizes, "context": 9}), "should have"),
+        (lambda **sizes: 3, "should return a Keras model"),
     ],
 )
-def test_top_p_mistakes_fail_with_their_own_words(answer, words: str) -> None:
+def test_tied_gpt_mistakes_fail_with_their_own_words(answer, words: str) -> None:
     with pytest.raises(ExerciseIncorrect, match=words):
-        checks.check_top_p(answer)
+        checks.check_tied_gpt(answer)

@@ -73,7 +73,7 @@ def test_every_solution_is_replaced_and_every_check_kept(student: Path, course_n
 # The notebooks whose exercises are a few short warm-ups and at least one build exercise. The others
 # join this list when they are converted (their exercises are being rewritten by other hands).
 CONVERTED = ("00_setup", "01_fundamentals", "02_mlp_gradient_tape", "05a_binary_metrics", "05b_multiclass_metrics")
-CONVERTED += ("06_deployment", "07_text")
+CONVERTED += ("06_deployment", "07_text", "08_gpt")
 MAX_WARM_UPS = 2
 MIN_LINE = 16  # shorter solution lines (`x, y = data`, `return loss`) say nothing about the solution
 
