@@ -40,12 +40,39 @@ def provenance() -> dict[str, object]:
     }
 
 
+def ship(model, name: str, record: dict[str, object], fresh, measure: Callable) -> dict[str, object]:
+    """Save ``model``'s weights in float16 as ``name``, load them into ``fresh`` (the same model built anew by
+    today's code) and record what the shipped weights score (``measure``) beside what ``model`` scored."""
+    from helpers.datasets import course_weights
+
+    record = {**record, "float32 figures": measure(model)}
+    course_weights.save_weights(model, name, record)
+    course_weights.load_weights(fresh, name)
+    record["figures"] = measure(fresh)
+    course_weights.write_record(name, record)
+    return record
+
+
+def shakespeare_model(name: str, vocabulary_size: int):
+    """``gpt_shakespeare`` or ``lstm_shakespeare`` as notebook 08 builds it in full mode, its weights created."""
+    import tensorflow as tf
+
+    from helpers.lessons import gpt
+
+    plan = gpt.gpt_plan("full")
+    if name == "gpt_shakespeare":
+        model = gpt.GPT(vocabulary_size, plan.context, plan.width, plan.layers, plan.heads)
+        model(tf.zeros((1, plan.context), tf.int32))
+        return model
+    units = gpt.lstm_units_for(gpt.gpt_parameter_count(vocabulary_size, plan.context, plan.width, plan.layers),
+                               vocabulary_size)  # fmt: skip
+    return gpt.lstm_language_model(vocabulary_size, units, units)
+
+
 def shakespeare(made: dict[str, object]) -> None:
     """Notebook 08's full-mode GPT and the LSTM of the same size, trained as the notebook trains them."""
     import keras
-    import tensorflow as tf
 
-    from helpers.datasets import course_weights
     from helpers.datasets import shakespeare as plays_data
     from helpers.lessons import gpt
     from helpers.seeding import seed_everything
@@ -57,14 +84,6 @@ def shakespeare(made: dict[str, object]) -> None:
     train, validation, test = (vocabulary.encode(text) for text in (split.train, split.validation, split.test))
     held_out = {"validation": validation, "test": test}
 
-    def build(name: str, parameters: int | None = None) -> keras.Model:
-        if name == "gpt":
-            model = gpt.GPT(len(vocabulary), plan.context, plan.width, plan.layers, plan.heads)
-            model(tf.zeros((1, plan.context), tf.int32))
-            return model
-        units = gpt.lstm_units_for(parameters, len(vocabulary))
-        return gpt.lstm_language_model(len(vocabulary), units, units)
-
     def figures(model: keras.Model) -> dict[str, float]:
         scorer = gpt.CharacterScorer(model, plan.context)
         found = {f"{play} bits/char": scorer(ids) for play, ids in held_out.items()}
@@ -73,17 +92,14 @@ def shakespeare(made: dict[str, object]) -> None:
         return found
 
     seed_everything(SEED)
-    gpt_parameters = None
-    for name in ("gpt", "lstm"):
+    for name in ("gpt_shakespeare", "lstm_shakespeare"):
         keras.utils.set_random_seed(SEED)
-        model = build(name, gpt_parameters)
-        gpt_parameters = gpt_parameters or model.count_params()
-        print(f"training the {name} ({model.count_params():,} parameters), {plan.steps} steps ...", flush=True)
+        model = shakespeare_model(name, len(vocabulary))
+        print(f"training {name} ({model.count_params():,} parameters), {plan.steps} steps ...", flush=True)
         log = gpt.train_language_model(model, train, validation, plan, SEED)
-        float32 = figures(model)
         record = {
             **made,
-            "model": f"{name}_shakespeare: notebook 08's {name.upper()}, full mode",
+            "model": f"{name}: notebook 08's {name.split('_')[0].upper()}, full mode",
             "seed": SEED,
             "plan": dataclasses.asdict(plan),
             "steps": log.steps_done,
@@ -92,30 +108,32 @@ def shakespeare(made: dict[str, object]) -> None:
             "learning curve": log.rows,
             "scored characters": SCORED_CHARACTERS,
             "training plays": len(split.train_plays),
-            "float32 figures": float32,
         }
-        course_weights.save_weights(model, f"{name}_shakespeare", record)
-        reloaded = build(name, gpt_parameters)
-        course_weights.load_weights(reloaded, f"{name}_shakespeare")
-        record["figures"] = figures(reloaded)  # what the shipped float16 weights score
-        course_weights.save_weights(model, f"{name}_shakespeare", record)
+        record = ship(model, name, record, shakespeare_model(name, len(vocabulary)), figures)
         print(f"  {log.steps_done} steps in {log.training_seconds:.0f} s; float16 weights: {record['figures']}")
+
+
+def dqn_test_returns(network, plan) -> list[float]:
+    """The greedy returns of ``network`` (a Q-network) on notebook 12's final test episodes."""
+    import tensorflow as tf
+
+    from helpers.lessons import rl
+
+    greedy = tf.function(lambda batch: tf.argmax(network(batch), axis=1, output_type=tf.int32))
+    return rl.evaluate_policy(greedy, episodes=plan.evaluation_episodes, seed=rl.EVALUATION_SEED).tolist()
 
 
 def cartpole(made: dict[str, object]) -> None:
     """Notebook 12's full-mode deep Q-network on CartPole-v1, tested on the notebook's final test episodes."""
-    import tensorflow as tf
-
-    from helpers.datasets import course_weights
     from helpers.lessons import rl
 
     plan = rl.rl_plan("full").dqn
     print(f"training the DQN, at most {plan.max_steps:,} steps ...", flush=True)
     training = rl.train_dqn(plan, SEED)
 
-    def test_returns(network) -> list[float]:
-        greedy = tf.function(lambda batch: tf.argmax(network(batch), axis=1, output_type=tf.int32))
-        return rl.evaluate_policy(greedy, episodes=plan.evaluation_episodes, seed=rl.EVALUATION_SEED).tolist()
+    def figures(network) -> dict[str, object]:
+        returns = dqn_test_returns(network, plan)
+        return {"mean test return": sum(returns) / len(returns), "test returns": returns}
 
     record = {
         **made,
@@ -127,33 +145,19 @@ def cartpole(made: dict[str, object]) -> None:
         "parameters": training.agent.online.count_params(),
         "training seconds": round(training.seconds, 1),
         "selection runs": training.evaluations,
-        "float32 figures": {"mean test return": sum(test_returns(training.agent.online)) / plan.evaluation_episodes},
         "test episodes": plan.evaluation_episodes,
         "test seed": rl.EVALUATION_SEED,
     }
-    course_weights.save_weights(training.agent.online, "dqn_cartpole", record)
-    reloaded = rl.q_network(4, 2, plan.hidden_units, "online")
-    course_weights.load_weights(reloaded, "dqn_cartpole")
-    returns = test_returns(reloaded)
-    record["figures"] = {"mean test return": sum(returns) / len(returns), "test returns": returns}
-    course_weights.save_weights(training.agent.online, "dqn_cartpole", record)
+    fresh = rl.q_network(4, 2, plan.hidden_units, "online")
+    record = ship(training.agent.online, "dqn_cartpole", record, fresh, figures)
     mean = record["figures"]["mean test return"]
     print(f"  {training.steps:,} steps in {training.seconds:.0f} s; float16 weights: mean test return {mean}")
 
 
-@dataclasses.dataclass(frozen=True)
-class R8Stories:
-    """Notebook 09's stories in its compact WordPiece vocabulary: every training story and the test stories."""
-
-    texts: list[str]
-    ids: object  # (stories, sequence_length) compact-vocabulary ids
-    labels: object
-    vocabulary_size: int
-
-
-def r8_stories(plan) -> tuple[R8Stories, R8Stories]:
-    """Reuters R8 as notebook 09 reads it: MiniLM's WordPiece tokens of the first ``plan.sequence_length``,
-    renumbered into the compact vocabulary of the training stories (the same in fast and full mode)."""
+def r8_stories(plan) -> tuple[object, object, int]:
+    """Reuters R8 as notebook 09 reads it: every training story and every test story as ``encoders.Stories``
+    (MiniLM's WordPiece tokens of the first ``plan.sequence_length``, renumbered into the compact vocabulary of
+    the training stories, the same in fast and full mode), and the size of that vocabulary."""
     import keras_hub
     import numpy as np
 
@@ -167,14 +171,14 @@ def r8_stories(plan) -> tuple[R8Stories, R8Stories]:
     topics = sorted(set(r8.train_labels))
     wordpiece_train = encoders.tokenize(r8.train_texts, preprocessor)
     vocabulary = encoders.compact_vocabulary(wordpiece_train, tokenizer.get_vocabulary())
-    stories = [
-        R8Stories(texts, vocabulary.encode(ids), np.array([topics.index(label) for label in labels]), len(vocabulary))
+    train, test = (
+        encoders.Stories(texts, vocabulary.encode(ids), np.array([topics.index(label) for label in labels]))
         for texts, ids, labels in (
             (r8.train_texts, wordpiece_train, r8.train_labels),
             (r8.test_texts, encoders.tokenize(r8.test_texts, preprocessor), r8.test_labels),
         )
-    ]
-    return stories[0], stories[1]
+    )
+    return train, test, len(vocabulary)
 
 
 def masked_token_accuracy(mlm_model, token_ids, seed: int = 0) -> float:
@@ -193,16 +197,15 @@ def masked_token_accuracy(mlm_model, token_ids, seed: int = 0) -> float:
 
 def r8_encoder(made: dict[str, object]) -> None:
     """Notebook 09's small encoder, pretrained by masked language modelling in full mode (all training stories)."""
-    from helpers.datasets import course_weights
     from helpers.lessons import encoders
     from helpers.seeding import seed_everything
 
     plan = encoders.encoder_plan("full")
-    train, test = r8_stories(plan)
+    train, test, vocabulary_size = r8_stories(plan)
     unlabelled = encoders.random_subset(len(train.texts), plan.unlabelled_stories, SEED)
     seed_everything(SEED)
     encoder = encoders.SmallEncoder(
-        train.vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
+        vocabulary_size, plan.sequence_length, plan.width, plan.layers, plan.heads, plan.dropout
     )  # as the notebook builds it before pretraining
     print(f"pretraining the small encoder, {plan.mlm_epochs} epochs over {len(unlabelled):,} stories ...", flush=True)
     started = time.perf_counter()
@@ -215,17 +218,16 @@ def r8_encoder(made: dict[str, object]) -> None:
         "plan": dataclasses.asdict(plan),
         "epochs": plan.mlm_epochs,
         "unlabelled stories": len(unlabelled),
-        "vocabulary size": train.vocabulary_size,
+        "vocabulary size": vocabulary_size,
         "parameters": mlm_model.count_params(),
         "training seconds": round(seconds, 1),
         "history": {key: [float(value) for value in values] for key, values in history.items()},
-        "float32 figures": {"masked-token accuracy, test stories": masked_token_accuracy(mlm_model, test.ids)},
     }
-    course_weights.save_weights(mlm_model, "mlm_r8", record)
-    reloaded = encoders.masked_language_model(train.vocabulary_size, plan)
-    course_weights.load_weights(reloaded, "mlm_r8")
-    record["figures"] = {"masked-token accuracy, test stories": masked_token_accuracy(reloaded, test.ids)}
-    course_weights.save_weights(mlm_model, "mlm_r8", record)
+    fresh = encoders.masked_language_model(vocabulary_size, plan)
+    record = ship(
+        mlm_model, "mlm_r8", record, fresh,
+        lambda model: {"masked-token accuracy, test stories": masked_token_accuracy(model, test.ids)},
+    )  # fmt: skip
     print(f"  {seconds:.0f} s; float16 weights: {record['figures']}")
 
 

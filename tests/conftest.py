@@ -7,10 +7,13 @@ import logging
 import os
 import shutil
 import tarfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers.datasets import registry
@@ -143,3 +146,23 @@ def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     monkeypatch.setattr(registry.subprocess, "run", recording_run)
     return calls
+
+
+@contextmanager
+def busy_machine(threads: int = 2) -> Iterator[None]:
+    """Other work competing for the cores while the block runs."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            np.linalg.svd(np.random.default_rng().random((120, 120)))
+
+    workers = [threading.Thread(target=spin, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from coursetools import weights
 from helpers.datasets import course_weights, shakespeare
 from helpers.lessons import gpt
 
@@ -38,20 +39,9 @@ def plays() -> dict[str, np.ndarray]:
             "test": vocabulary.encode(split.test)}  # fmt: skip
 
 
-def course_model(name: str, vocabulary_size: int) -> keras.Model:
-    """The model of ``name`` as notebook 08 builds it today, in full mode."""
-    plan = gpt.gpt_plan("full")
-    model = gpt.GPT(vocabulary_size, plan.context, plan.width, plan.layers, plan.heads)
-    model(tf.zeros((1, plan.context), tf.int32))
-    if name == "lstm_shakespeare":
-        units = gpt.lstm_units_for(model.count_params(), vocabulary_size)
-        model = gpt.lstm_language_model(vocabulary_size, units, units)
-    return model
-
-
 @pytest.mark.parametrize("name", ["gpt_shakespeare", "lstm_shakespeare"])
 def test_08s_models_load_into_todays_code_and_score_their_recorded_bits(name: str, plays: dict) -> None:
-    model = course_model(name, plays["vocabulary size"])
+    model = weights.shakespeare_model(name, plays["vocabulary size"])
     record = course_weights.load_weights(model, name)
     scorer = gpt.CharacterScorer(model, gpt.gpt_plan("full").context)
     scored = record["scored characters"]
@@ -66,20 +56,18 @@ def test_12s_dqn_loads_into_todays_code_and_scores_its_recorded_test_return() ->
     plan = rl.rl_plan("full").dqn
     network = rl.q_network(4, 2, plan.hidden_units, "online")
     record = course_weights.load_weights(network, "dqn_cartpole")
-    greedy = tf.function(lambda batch: tf.argmax(network(batch), axis=1, output_type=tf.int32))
-    returns = rl.evaluate_policy(greedy, episodes=record["test episodes"], seed=record["test seed"])
+    returns = np.array(weights.dqn_test_returns(network, plan))
     # The same greedy actions on the same seeded episodes: identical returns, unless float32 sums on another
     # machine flip a near-tie between the two actions somewhere; a point of mean return allows for that.
     assert returns.mean() == pytest.approx(record["figures"]["mean test return"], abs=1.0)
 
 
 def test_09s_pretrained_encoder_loads_into_todays_code_and_scores_its_recorded_accuracy() -> None:
-    from coursetools import weights
     from helpers.lessons import encoders
 
     plan = encoders.encoder_plan("full")
-    _, test = weights.r8_stories(plan)
-    model = encoders.masked_language_model(test.vocabulary_size, plan)
+    _, test, vocabulary_size = weights.r8_stories(plan)
+    model = encoders.masked_language_model(vocabulary_size, plan)
     record = course_weights.load_weights(model, "mlm_r8")
     recorded = record["figures"]["masked-token accuracy, test stories"]
     assert weights.masked_token_accuracy(model, test.ids) == pytest.approx(recorded, abs=1e-3)

@@ -7,34 +7,13 @@ way. Mapped in order, one seed gives one sequence of batches.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
+from conftest import busy_machine
 
 from helpers.lessons import encoders, transfer_learning
-
-
-@contextmanager
-def busy_machine(threads: int = 2) -> Iterator[None]:
-    """Other work competing for the cores while the block runs."""
-    stop = threading.Event()
-
-    def spin() -> None:
-        while not stop.is_set():
-            np.linalg.svd(np.random.default_rng().random((120, 120)))
-
-    workers = [threading.Thread(target=spin, daemon=True) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for worker in workers:
-            worker.join()
 
 
 def same_batches_quiet_and_busy(make_batches: Callable[[], list[np.ndarray]], runs: int = 3) -> None:

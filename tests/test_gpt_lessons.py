@@ -162,15 +162,11 @@ def trained_weights(slowdown: keras.callbacks.Callback | None = None) -> list[np
 
 
 def test_the_same_seed_gives_the_same_weights_on_a_loaded_machine_with_a_slow_clock(monkeypatch) -> None:
-    import threading
     import time
 
-    quiet = trained_weights()
-    stop = threading.Event()
+    from conftest import busy_machine
 
-    def busy() -> None:  # another program competing for the cores
-        while not stop.is_set():
-            sum(i * i for i in range(10_000))
+    quiet = trained_weights()
 
     class Slow(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -178,13 +174,8 @@ def test_the_same_seed_gives_the_same_weights_on_a_loaded_machine_with_a_slow_cl
 
     real_clock = time.perf_counter
     monkeypatch.setattr(time, "perf_counter", lambda: 50 * real_clock())  # every second looks like 50
-    competitor = threading.Thread(target=busy, daemon=True)
-    competitor.start()
-    try:
+    with busy_machine():  # other programs competing for the cores
         loaded = trained_weights(Slow())
-    finally:
-        stop.set()
-        competitor.join()
     assert len(quiet) == len(loaded)
     for before, after in zip(quiet, loaded, strict=True):
         np.testing.assert_array_equal(before, after)

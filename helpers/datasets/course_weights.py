@@ -48,7 +48,14 @@ def save_weights(model: Any, name: str, record: dict[str, Any], folder: Path = W
     arrays = {f"w{index:03d}": np.asarray(w.numpy(), dtype=np.float16) for index, w in enumerate(model.weights)}
     path = weights_path(name, folder)
     np.savez_compressed(path, names=np.array([weight.path for weight in model.weights]), **arrays)
-    record_path(name, folder).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    write_record(name, record, folder)
+    return path
+
+
+def write_record(name: str, record: dict[str, Any], folder: Path = WEIGHTS_DIR) -> Path:
+    """``record`` as ``NAME.json`` beside the weights (rewritten alone once the shipped weights are measured)."""
+    path = record_path(name, folder)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return path
 
 
