@@ -140,6 +140,12 @@ def fit_tfidf_baseline(texts: list[str], labels: np.ndarray, c_values: tuple[flo
     return TfidfBaseline(model, best, scores, time.perf_counter() - start)
 
 
+def vectorized_words(vectorizer: keras.layers.TextVectorization, texts: list[str]) -> list[str]:
+    """The tokens a network reads from each of ``texts`` (truncated, out-of-vocabulary words as ``[UNK]``), as text."""
+    vocabulary = vectorizer.get_vocabulary()
+    return [" ".join(vocabulary[i] for i in row if i > 0) for row in vectorizer(texts).numpy()]
+
+
 def nearest_words(
     word_vectors: WordVectors, query: np.ndarray, k: int = 5, exclude: Iterable[str] = ()
 ) -> list[tuple[str, float]]:
