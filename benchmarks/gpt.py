@@ -223,14 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     targets = {}
     for play in held_out:
         if by_mode(mode, fast=False, full=True):
-            targets[f"GPT at least {MIN_GAIN_OVER_NGRAM} bits/char below the n-gram, {play}"] = target(
+            targets[f"GPT at least {MIN_GAIN_OVER_NGRAM} bits/char below the n-gram, {play}"] = results.target(
                 per_seed_table[f"n-gram minus GPT, {play} (bits/char)"], MIN_GAIN_OVER_NGRAM, FLOOR_GAIN_OVER_NGRAM
             )
-            targets[f"GPT below the LSTM, {play}"] = target(
+            targets[f"GPT below the LSTM, {play}"] = results.target(
                 per_seed_table[f"LSTM minus GPT, {play} (bits/char)"], 0.0, 0.0
             )
         else:
-            targets[f"GPT at least {MIN_GAIN_OVER_UNIGRAM} bits/char below the unigram, {play}"] = target(
+            targets[f"GPT at least {MIN_GAIN_OVER_UNIGRAM} bits/char below the unigram, {play}"] = results.target(
                 per_seed_table[f"unigram minus GPT, {play} (bits/char)"], MIN_GAIN_OVER_UNIGRAM, MIN_GAIN_OVER_UNIGRAM
             )
     speedup = generation["speed"].loc["one XLA function", "with / without"]
@@ -241,24 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             "target": MIN_KV_SPEEDUP,
             "met": bool(speedup >= MIN_KV_SPEEDUP),
         }
-    print("\ntargets (the mean against the target, the min against the floor):")
-    for name, detail in targets.items():
-        shown_detail = {key: round(value, 3) if isinstance(value, float) else value for key, value in detail.items()}
-        print(f"  {'met    ' if detail['met'] else 'NOT met'} {name}: {shown_detail}")
+    missed = results.print_targets(targets)
     if args.check:
-        written = results.write_results("gpt", mode, args.seeds, per_seed, targets, version)
-        print(f"wrote {written}")
-    missed = [name for name, detail in targets.items() if not detail["met"]]
-    print("\ntargets: " + ("all met" if not missed else "NOT met: " + "; ".join(missed)))
+        print(f"wrote {results.write_results('gpt', mode, args.seeds, per_seed, targets, version)}")
     return 1 if args.check and missed else 0
-
-
-def target(gains, goal: float, floor: float) -> dict:
-    """A gain over seeds against its target (on the mean) and its floor (on the min)."""
-    values = [float(value) for value in gains]
-    mean, low = sum(values) / len(values), min(values)
-    return {"mean": mean, "min": low, "max": max(values), "target": goal, "floor": floor,
-            "met": bool(mean >= goal and low >= floor)}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -46,6 +46,28 @@ def summary(values: Iterable[float]) -> dict[str, Any]:
     return {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "values": values}
 
 
+def target(values: Iterable[float], goal: float, floor: float) -> dict[str, Any]:
+    """A figure over seeds against its target (met by the mean) and its floor (met by the min).
+
+    >>> target([0.2, 0.1, 0.3], goal=0.15, floor=0.1)["met"]
+    True
+    """
+    figures = summary(values)
+    del figures["values"]
+    return {**figures, "target": goal, "floor": floor, "met": bool(figures["mean"] >= goal and figures["min"] >= floor)}
+
+
+def print_targets(targets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Print each target as met or NOT met with its figures; return the names of those missed."""
+    print("\ntargets (the mean against the target, the min against the floor):")
+    for name, detail in targets.items():
+        shown = {key: round(value, 4) if isinstance(value, float) else value for key, value in detail.items()}
+        print(f"  {'met    ' if detail['met'] else 'NOT met'} {name}: {shown}")
+    missed = [name for name, detail in targets.items() if not detail["met"]]
+    print("targets: " + ("all met" if not missed else "NOT met: " + "; ".join(missed)))
+    return missed
+
+
 def write_results(
     name: str,
     mode: str,
@@ -82,3 +104,27 @@ def read_results(name: str, mode: str, folder: Path = RESULTS_DIR) -> dict[str, 
     """The last recorded results of ``benchmarks/NAME.py`` in ``mode``, or ``None`` if it never wrote any."""
     path = folder / f"{name}_{mode}.json"
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def recorded_summary(name: str, mode: str = "full", folder: Path = RESULTS_DIR) -> str:
+    """What ``benchmarks/NAME.py --check`` last recorded in ``mode``, as text for a notebook's results section:
+    where and when it ran, every figure's mean, min and max over the seeds, and each target met or not.
+    Says how to record it when no file is there."""
+    document = read_results(name, mode, folder)
+    if document is None:
+        return f"No {mode}-mode results recorded yet: run `python benchmarks/{name}.py --check` (COURSE_MODE={mode})."
+    commit = (document["commit"] or "no commit")[:10] + (
+        " with uncommitted changes" if document["uncommitted changes"] else ""
+    )
+    lines = [
+        f"{document['benchmark']} --check, {mode} mode, on {document['date']} ({document['machine']}; code {commit}), "
+        f"seeds {', '.join(str(seed) for seed in document['seeds'])}:"
+    ]
+    width = max(len(figure) for figure in document["summary"])
+    for figure, values in document["summary"].items():
+        lines.append(
+            f"  {figure:<{width}}  mean {values['mean']:.4g}  min {values['min']:.4g}  max {values['max']:.4g}"
+        )
+    for target, detail in document["targets"].items():
+        lines.append(f"  {'met    ' if detail['met'] else 'NOT met'}  {target}")
+    return "\n".join(lines)

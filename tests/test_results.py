@@ -1,0 +1,49 @@
+"""The results files the benchmarks write and the notebooks read (helpers.results)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import results
+
+
+def test_a_target_is_met_by_the_mean_and_the_floor_by_the_min() -> None:
+    assert results.target([0.2, 0.1, 0.3], goal=0.15, floor=0.1)["met"]
+    low_mean = results.target([0.1, 0.12, 0.14], goal=0.15, floor=0.0)
+    assert not low_mean["met"] and abs(low_mean["mean"] - 0.12) < 1e-12
+    one_bad_seed = results.target([0.3, 0.3, -0.05], goal=0.15, floor=0.0)
+    assert one_bad_seed["mean"] >= 0.15 and not one_bad_seed["met"], "the floor must catch one bad seed"
+    assert one_bad_seed["min"] == -0.05 and one_bad_seed["max"] == 0.3
+
+
+def test_print_targets_names_the_missed_ones(capsys) -> None:
+    targets = {"gain": results.target([0.2, 0.2], 0.1, 0.0), "speed": {"measured": 3.0, "target": 5.0, "met": False}}
+    assert results.print_targets(targets) == ["speed"]
+    printed = capsys.readouterr().out
+    assert "met     gain" in printed and "NOT met speed" in printed and "targets: NOT met: speed" in printed
+
+
+def test_written_results_carry_their_provenance_and_read_back(tmp_path: Path) -> None:
+    per_seed = {42: {"gap": 0.1}, 1: {"gap": 0.3}}
+    targets = {"gap >= 0.15": results.target([0.1, 0.3], 0.15, 0.0)}
+    version = {"commit": "abc", "uncommitted changes": False}
+    path = results.write_results("demo", "full", [42, 1], per_seed, targets, version, folder=tmp_path)
+    assert path == tmp_path / "demo_full.json"
+    document = results.read_results("demo", "full", folder=tmp_path)
+    assert document == json.loads(path.read_text())
+    assert document["commit"] == "abc" and document["seeds"] == [42, 1]
+    assert document["benchmark"] == "benchmarks/demo.py"
+    assert document["summary"]["gap"]["values"] == [0.1, 0.3] and document["targets"]["gap >= 0.15"]["met"]
+    assert results.read_results("demo", "fast", folder=tmp_path) is None
+
+
+def test_recorded_summary_shows_provenance_figures_and_targets(tmp_path: Path) -> None:
+    assert "run `python benchmarks/demo.py --check`" in results.recorded_summary("demo", "full", folder=tmp_path)
+    per_seed = {42: {"gap": 0.1}, 1: {"gap": -0.02}}
+    targets = {"gap >= 0.15": results.target([0.1, -0.02], 0.15, 0.0)}
+    version = {"commit": "0123456789abcdef", "uncommitted changes": True}
+    results.write_results("demo", "full", [42, 1], per_seed, targets, version, folder=tmp_path)
+    text = results.recorded_summary("demo", "full", folder=tmp_path)
+    assert "code 0123456789 with uncommitted changes" in text and "seeds 42, 1" in text
+    assert "gap  mean 0.04  min -0.02  max 0.1" in text and "NOT met  gap >= 0.15" in text
