@@ -3,7 +3,8 @@
 A benchmark (``benchmarks/NAME.py``) measures its headline over several seeds and writes one file
 per mode with :func:`write_results`: the commit and whether the tree had uncommitted changes, the
 date, the machine, the seeds, every seed's figures, their mean, min and max, and each target with
-whether it was met. Notebooks read it with :func:`read_results` rather than typing numbers.
+whether it was met (a timing benchmark's "seeds" are its repeats, numbered from 0). Notebooks read it
+with :func:`read_results` or show it with :func:`recorded_summary` rather than typing numbers.
 """
 
 from __future__ import annotations
