@@ -178,7 +178,10 @@ def test_fit_transfer_trains_a_head_then_fine_tunes_the_backbone() -> None:
 
     frozen_only = transfer.fit_transfer(backbone, train, test, 2, plan, fine_tune=False)
     assert frozen_only.frozen_accuracy >= 0.9, "a head on frozen features should separate bright from dark"
-    assert frozen_only.fine_tuned_accuracy is None and frozen_only.model is None
+    assert frozen_only.fine_tuned_accuracy is None and frozen_only.model is not None
+    assert not frozen_only.model.get_layer(model.name).trainable_weights, (
+        "without fine-tuning, the backbone stays frozen"
+    )
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
     result = transfer.fit_transfer(backbone, train, test, 2, plan)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises import call_answer, expect, expect_close, passed, require_answer
+from helpers.exercises import ExerciseIncorrect, call_answer, expect, expect_close, passed, require_answer
 
 DENSE_INPUTS = 784
 DENSE_UNITS = 128
@@ -47,131 +47,6 @@ def check_dense_parameters(answer: Any) -> str:
     return passed(exercise)
 
 
-def check_conv_output_shape(answer: Any) -> str:
-    """Exercise 2: shape after ``Conv2D(32, 5)`` ("valid") and ``MaxPooling2D()`` on 28×28×1: (12, 12, 32)."""
-    exercise = "Exercise 2 (shape after convolution and pooling)"
-    require_answer(answer, exercise)
-    try:
-        shape = tuple(int(size) for size in answer if size is not None)
-    except TypeError:
-        shape = ()
-    expect(len(shape) == 3, f"{exercise}: give (height, width, channels), three numbers; got {answer!r}.")
-    height, width, channels = shape
-    expect(
-        channels == 32,
-        f"{exercise}: a convolution outputs one channel per filter, so the last number should be 32, not {channels}.",
-    )
-    expect(
-        (height, width) != (24, 24),
-        f"{exercise}: 24×24 is the size after the convolution; max-pooling then halves height and width.",
-    )
-    expect(
-        (height, width) != (14, 14),
-        f"{exercise}: 14×14 would be right with padding='same'; a 'valid' 5×5 convolution loses 2 pixels on "
-        "each side (28 → 24) before pooling.",
-    )
-    expect(
-        (height, width) != (13, 13),
-        f"{exercise}: 13×13 is what a 3×3 kernel gives; this kernel is 5×5, so 28 → 24 before pooling.",
-    )
-    expect(shape == (12, 12, 32), f"{exercise}: {shape} is not right; 28 → 24 (5×5 'valid') → 12 (pooling).")
-    return passed(exercise)
-
-
-def _batches(dataset: Any, exercise: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One epoch of ``dataset`` as NumPy ``(images, labels)`` pairs, or a clear error."""
-    import tensorflow as tf
-
-    expect(
-        isinstance(dataset, tf.data.Dataset),
-        f"{exercise}: the answer should be a tf.data.Dataset, got {type(dataset).__name__}.",
-    )
-    expect(
-        isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) == 2,
-        f"{exercise}: each element should be an (images, labels) pair; build it from_tensor_slices((x_val, y_val)).",
-    )
-    return [(np.asarray(images), np.asarray(labels)) for images, labels in dataset.as_numpy_iterator()]
-
-
-def check_shuffled_pipeline(answer: Any, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 64) -> str:
-    """Exercise 3: a pipeline over ``(images, labels)`` with shuffled examples, batches of ``batch_size``, prefetch."""
-    exercise = "Exercise 3 (a shuffled tf.data pipeline)"
-    require_answer(answer, exercise)
-    batches = _batches(answer, exercise)
-    expect(len(batches) > 0, f"{exercise}: the pipeline yields nothing.")
-    first_images, _ = batches[0]
-    expect(
-        first_images.ndim == 3 and first_images.shape[1:] == images.shape[1:],
-        f"{exercise}: each batch of images should have shape (batch, 28, 28); got {first_images.shape}. "
-        "Did you batch twice, or forget to batch?",
-    )
-    expect(
-        len(first_images) == batch_size,
-        f"{exercise}: batches should hold {batch_size} images, the first one holds {len(first_images)}.",
-    )
-    all_labels = np.concatenate([batch_labels for _, batch_labels in batches])
-    expect(
-        len(all_labels) == len(labels),
-        f"{exercise}: one pass should give each of the {len(labels)} examples once, it gave {len(all_labels)}. "
-        "Remove repeat() or take().",
-    )
-    expect(
-        np.array_equal(np.bincount(all_labels, minlength=CLASSES), np.bincount(labels, minlength=CLASSES)),
-        f"{exercise}: the labels of one pass do not match y_val's; build the pipeline from (x_val, y_val).",
-    )
-    position = {image.tobytes(): index for index, image in enumerate(np.asarray(images))}
-    order = [np.array([position.get(image.tobytes(), -1) for image in batch]) for batch, _ in batches]
-    expect(
-        not np.array_equal(np.concatenate(order), np.arange(len(images))),
-        f"{exercise}: one pass gives the images in their original order: nothing is shuffled.",
-    )
-    expect(
-        not all(len(indices) < 2 or bool(np.all(np.diff(indices) == 1)) for indices in order),
-        f"{exercise}: each batch holds {batch_size} consecutive images: you shuffled after batching, which only "
-        "changes the order of the batches. Shuffle first, then batch.",
-    )
-    expect(
-        "Prefetch" in type(answer).__name__,
-        f"{exercise}: end the pipeline with .prefetch(tf.data.AUTOTUNE), so batches are prepared during training.",
-    )
-    return passed(exercise)
-
-
-def check_confident_mistakes(answer: Any, probabilities: np.ndarray, labels: np.ndarray, *, threshold: float) -> str:
-    """Exercise 4: how many images are predicted wrongly with a confidence above ``threshold``."""
-    exercise = "Exercise 4 (confident mistakes)"
-    require_answer(answer, exercise)
-    value = _whole_number(answer, exercise)
-    probabilities = np.asarray(probabilities)
-    labels = np.asarray(labels)
-    predictions = probabilities.argmax(axis=1)
-    confident = probabilities.max(axis=1) > threshold
-    wrong = predictions != labels
-    expected = int((wrong & confident).sum())
-    if value != expected:
-        expect(
-            value != int(wrong.sum()),
-            f"{exercise}: {value} counts every mistake; keep only those whose top probability is above {threshold}.",
-        )
-        expect(
-            value != int(confident.sum()),
-            f"{exercise}: {value} counts every confident prediction, right or wrong; keep only the wrong ones.",
-        )
-        expect(
-            value != int((~wrong & confident).sum()),
-            f"{exercise}: {value} counts the confident *right* predictions; compare predictions with labels using !=.",
-        )
-        expect(
-            value != int((wrong & ~confident).sum()),
-            f"{exercise}: {value} counts the mistakes at or *below* {threshold}; use > {threshold}.",
-        )
-    expect(
-        value == expected,
-        f"{exercise}: {value} is not right; predicted digit = argmax, confidence = max of the probabilities.",
-    )
-    return passed(exercise)
-
-
 CONV_CASES = (  # (image height, width, kernel size, stride, padding)
     (6, 6, 3, 1, "valid"),
     (7, 7, 3, 2, "valid"),
@@ -192,8 +67,8 @@ def keras_conv(image: np.ndarray, kernel: np.ndarray, stride: int, padding: str)
 
 
 def check_conv2d(answer: Any) -> str:
-    """Exercise 5: ``conv2d(image, kernel, stride, padding)`` in NumPy, the same numbers as Keras' ``Conv2D``."""
-    exercise = "Exercise 5 (a convolution by hand)"
+    """Exercise 2: ``conv2d(image, kernel, stride, padding)`` in NumPy, the same numbers as Keras' ``Conv2D``."""
+    exercise = "Exercise 2 (a convolution by hand)"
     rng = np.random.default_rng(5)
     for height, width, size, stride, padding in CONV_CASES:
         image = rng.integers(-3, 4, (height, width)).astype(np.float64)
@@ -214,4 +89,144 @@ def check_conv2d(answer: Any) -> str:
             "the kernel as it is and takes the sum of products (a cross-correlation).",
         )
         expect_close(result, expected, f"{exercise}: the output for {case}", rtol=1e-6, atol=1e-6)
+    return passed(exercise)
+
+
+def _all_layers(model: Any) -> list[Any]:
+    """Every layer of a Keras model, those of nested models included."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found += [layer, *_all_layers(layer)]
+    return found
+
+
+def check_compact_cnn(
+    answer: Any,
+    images: np.ndarray,
+    labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    *,
+    parameter_budget: int,
+    epochs: int,
+    min_accuracy: float,
+    batch_size: int = 128,
+    seed: int = 42,
+) -> str:
+    """Build exercise 3: ``answer()`` builds an untrained CNN of at most ``parameter_budget`` parameters.
+
+    Judged by behaviour, on the notebook's own pipeline and recipe: the model must read raw 0-255 pixels
+    ``(batch, 28, 28)``, output 10 probabilities per image that depend on the image, contain a convolution
+    and BatchNormalization or GlobalAveragePooling2D, and have trainable weights. Then it is compiled with
+    the notebook's ``compile_mnist_model`` (Adam, cosine decay from the peak rate to 0), trained for
+    ``epochs`` epochs on ``mnist_dataset(images, labels)`` from ``seed``, and must reach ``min_accuracy``
+    on the test images. About 12 s in fast mode on 2 cores.
+    """
+    import keras
+
+    from helpers.lessons.mnist import PEAK_LEARNING_RATE, compile_mnist_model, mnist_dataset
+
+    exercise = "Build exercise 3 (a compact CNN)"
+    require_answer(answer, exercise)
+    expect(
+        callable(answer) and not isinstance(answer, keras.Model),
+        f"{exercise}: answer_3 should be the function that builds a new model (like build_cnn), not "
+        f"{type(answer).__name__}.",
+    )
+    keras.utils.set_random_seed(seed)
+    try:
+        model = answer()
+    except Exception as error:  # the learner's code: report any failure in words
+        raise ExerciseIncorrect(f"{exercise}: answer_3() raised {type(error).__name__}: {error}") from error
+    expect(
+        isinstance(model, keras.Model),
+        f"{exercise}: answer_3() should return a keras.Model (untrained), got {type(model).__name__}.",
+    )
+    try:
+        input_shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
+    except (AttributeError, ValueError):  # a model built without keras.Input has no inputs yet
+        input_shape = None
+    expect(
+        input_shape == (28, 28),
+        f"{exercise}: the model should take raw pixels of shape (batch, 28, 28), like the notebook's models and the "
+        f"pipeline's batches; its input is {input_shape}. Start with keras.Input((28, 28)), Rescaling(1 / 255) "
+        "and Reshape((28, 28, 1)).",
+    )
+    probe = np.asarray(test_images[:64])
+    try:
+        outputs = np.asarray(model(probe, training=False), dtype=np.float64)
+    except Exception as error:  # the learner's model: report any failure in words
+        raise ExerciseIncorrect(
+            f"{exercise}: the model could not read a batch of raw test images of shape {probe.shape} "
+            f"({type(error).__name__}: {str(error)[:200]}). Like the notebook's models, start with "
+            "keras.Input((28, 28)), Rescaling(1 / 255) and Reshape((28, 28, 1))."
+        ) from error
+    expect(
+        outputs.shape == (len(probe), CLASSES),
+        f"{exercise}: the model should give {CLASSES} numbers per image (one per digit), shape "
+        f"({len(probe)}, {CLASSES}); it gives shape {outputs.shape}.",
+    )
+    parameters = model.count_params()
+    expect(
+        parameters <= parameter_budget,
+        f"{exercise}: the model has {parameters:,} parameters, over the budget of {parameter_budget:,}. Most of the "
+        "notebook's CNN is its Flatten + Dense(128) layer; let convolutions shrink the maps and end with "
+        "GlobalAveragePooling2D, one number per channel, before the softmax layer.",
+    )
+    found = _all_layers(model)
+    convolutions = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+    expect(
+        any(isinstance(layer, convolutions) for layer in found),
+        f"{exercise}: the model has no convolution (keras.layers.Conv2D): it is not a CNN. Dense layers on the "
+        "flattened pixels are the MLP of this notebook; slide small kernels over the image instead.",
+    )
+    new_layers = (keras.layers.BatchNormalization, keras.layers.GlobalAveragePooling2D)
+    expect(
+        any(isinstance(layer, new_layers) for layer in found),
+        f"{exercise}: the model uses neither BatchNormalization nor GlobalAveragePooling2D; the exercise is to "
+        "use them (at least one).",
+    )
+    expect(
+        outputs.min() >= 0 and np.allclose(outputs.sum(axis=1), 1, atol=1e-3),
+        f"{exercise}: the outputs are not probabilities (they range from {outputs.min():.3g} to {outputs.max():.3g}, "
+        f"rows summing to up to {outputs.sum(axis=1).max():.3g}): they look like logits. End with "
+        "Dense(10, activation='softmax'), as the notebook's models do (the loss expects probabilities).",
+    )
+    expect(
+        float(np.ptp(outputs, axis=0).max()) > 1e-6,
+        f"{exercise}: the model gives the same probabilities for every image: its output does not depend on "
+        "the pixels, so it cannot learn the digits.",
+    )
+    expect(
+        len(model.trainable_weights) > 0,
+        f"{exercise}: the model has no trainable weights (trainable = False?): training would not change it.",
+    )
+    train = mnist_dataset(images, labels, batch_size=batch_size, shuffle_seed=seed)
+    steps = -(-len(images) // batch_size) * epochs
+    compile_mnist_model(model, decay_steps=steps, learning_rate=PEAK_LEARNING_RATE)
+    history = model.fit(train, epochs=epochs, shuffle=False, verbose=0).history
+    test = mnist_dataset(test_images, test_labels, batch_size=1000)
+    accuracy = float(model.evaluate(test, verbose=0, return_dict=True)["accuracy"])
+    if accuracy < min_accuracy:
+        slow = [
+            layer.name
+            for layer in found
+            if isinstance(layer, keras.layers.BatchNormalization) and layer.momentum > 0.95
+        ]
+        hint = (
+            f" Its BatchNormalization layers ({', '.join(slow)}) keep Keras' default momentum 0.99: after only "
+            f"{steps} steps their moving averages, which replace the batch statistics at test time, still hold "
+            "much of their start value (mean 0, variance 1). Use BatchNormalization(momentum=0.9)."
+            if slow
+            else " A few 3×3 convolutions of 16 to 32 filters, each with BatchNormalization and ReLU, max-pooling "
+            "between them, then GlobalAveragePooling2D and the softmax layer, are enough. Let the maps shrink to "
+            "about 3×3 before the global pooling (padding 'valid'): an average over a large map is mostly over "
+            "background."
+        )
+        raise ExerciseIncorrect(
+            f"{exercise}: trained {epochs} epochs with the notebook's recipe, the model reaches {accuracy:.2%} test "
+            f"accuracy (training accuracy {history['accuracy'][-1]:.2%}); at least {min_accuracy:.0%} "
+            f"expected.{hint}"
+        )
+    print(f"{parameters:,} parameters; trained {epochs} epochs: test accuracy {accuracy:.2%}")
     return passed(exercise)

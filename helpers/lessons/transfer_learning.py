@@ -277,7 +277,7 @@ class TransferResult:
     frozen_seconds: float
     fine_tuned_accuracy: float | None = None
     fine_tune_seconds: float | None = None
-    model: keras.Model | None = field(default=None, repr=False)  # backbone + head, after fine-tuning
+    model: keras.Model | None = field(default=None, repr=False)  # backbone + head (fine-tuned, if it was)
 
 
 def fit_transfer(
@@ -322,7 +322,7 @@ def fit_transfer(
         inputs = keras.Input(backbone.model.input_shape[1:], name="images")
         model = keras.Model(inputs, head(backbone.model(inputs)), name="transfer_classifier")
         frozen_accuracy = compiled(model, plan.head_learning_rate).evaluate(test_inputs, verbose=0)[1]
-    result = TransferResult(backbone.description, float(frozen_accuracy), frozen_seconds())
+    result = TransferResult(backbone.description, float(frozen_accuracy), frozen_seconds(), model=model)
     if not fine_tune:
         return result
     with stopwatch() as fine_tune_seconds:
@@ -332,7 +332,6 @@ def fit_transfer(
         )
         result.fine_tuned_accuracy = float(model.evaluate(test_inputs, verbose=0)[1])
     result.fine_tune_seconds = fine_tune_seconds()
-    result.model = model
     return result
 
 
