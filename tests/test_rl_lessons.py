@@ -205,84 +205,8 @@ def test_figures_draw_grids_paths_curves_and_the_dqn() -> None:
 # --- exercise checks: right answers pass, typical wrong ones fail with a message that names the mistake ---
 
 
-def sarsa_right(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    future = 0.0 if terminated else q[next_state, next_action]
-    q[state, action] += step_size * (reward + discount * future - q[state, action])
-    return q
-
-
-def sarsa_on_a_copy(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    new = np.array(q, dtype=float)
-    target = reward if terminated else reward + discount * q[next_state][next_action]
-    new[state][action] = (1 - step_size) * q[state][action] + step_size * target
-    return new
-
-
-def sarsa_in_place_returning_nothing(
-    q, state, action, reward, next_state, next_action, terminated, step_size, discount
-):
-    sarsa_right(q, state, action, reward, next_state, next_action, terminated, step_size, discount)
-
-
-def sarsa_with_max(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    future = 0.0 if terminated else q[next_state].max()
-    q[state, action] += step_size * (reward + discount * future - q[state, action])
-    return q
-
-
-def sarsa_without_terminal_mask(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    q[state, action] += step_size * (reward + discount * q[next_state, next_action] - q[state, action])
-    return q
-
-
-def sarsa_without_step_size(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    future = 0.0 if terminated else q[next_state, next_action]
-    q[state, action] += reward + discount * future - q[state, action]
-    return q
-
-
-def sarsa_replacing_by_the_target(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    q[state, action] = reward + (0.0 if terminated else discount * q[next_state, next_action])
-    return q
-
-
-def sarsa_without_discount(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    future = 0.0 if terminated else q[next_state, next_action]
-    q[state, action] += step_size * (reward + future - q[state, action])
-    return q
-
-
-def sarsa_updating_the_next_entry(q, state, action, reward, next_state, next_action, terminated, step_size, discount):
-    future = 0.0 if terminated else q[next_state, next_action]
-    q[next_state, next_action] += step_size * (reward + discount * future - q[state, action])
-    return q
-
-
-@pytest.mark.parametrize("answer", [sarsa_right, sarsa_on_a_copy, sarsa_in_place_returning_nothing])
-def test_sarsa_check_passes_right_answers(answer) -> None:
-    assert "correct" in checks.check_sarsa_update(answer)
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (sarsa_with_max, "Q-learning"),
-        (sarsa_without_terminal_mask, "no future"),
-        (sarsa_without_step_size, "step size α is missing"),
-        (sarsa_replacing_by_the_target, "replaced Q\\(s, a\\) by the target"),
-        (sarsa_without_discount, "discount γ is missing"),
-        (sarsa_updating_the_next_entry, "only q_values\\[state, action\\]"),
-        (lambda *args: np.zeros((2, 2)), "whole Q table"),
-        (lambda *args: 1 / 0, "ZeroDivisionError"),
-    ],
-)
-def test_sarsa_check_names_typical_mistakes(answer, message: str) -> None:
-    with pytest.raises(ExerciseIncorrect, match=message):
-        checks.check_sarsa_update(answer)
-
-
 def test_checks_say_when_an_exercise_is_not_answered() -> None:
-    for check in (checks.check_sarsa_update, checks.check_epsilon_schedule, checks.check_td_targets):
+    for check in (checks.check_epsilon_schedule, checks.check_td_targets):
         with pytest.raises(NotAnswered, match="not answered yet"):
             check(None)
 
@@ -385,3 +309,16 @@ def test_td_target_check_passes_right_answers(answer) -> None:
 def test_td_target_check_names_typical_mistakes(answer, message: str) -> None:
     with pytest.raises(ExerciseIncorrect, match=message):
         checks.check_td_targets(answer)
+
+
+def test_play_episodes_lays_complete_episodes_end_to_end() -> None:
+    envs = [gym.make("CartPole-v1") for _ in range(3)]
+    for index, env in enumerate(envs):
+        env.reset(seed=index)
+    states, actions, rewards, ends = rl.play_episodes(
+        lambda batch: np.zeros((len(batch), 2), np.float32), envs, np.random.default_rng(0)
+    )
+    assert states.shape == (len(rewards), 4) and actions.shape == rewards.shape == ends.shape
+    assert ends.sum() == 3 and ends[-1], "one end per episode, the last step ends the last one"
+    assert set(np.unique(actions)) == {0, 1} and np.all(rewards == 1.0)
+    assert rl.reinforce_plan("fast").updates < rl.reinforce_plan("full").updates

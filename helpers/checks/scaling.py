@@ -1,5 +1,5 @@
-"""Exercise checks of notebook 13 (scaling): the global batch and learning rate, training FLOPs per example,
-an input pipeline's order, and a worker's TF_CONFIG.
+"""Exercise checks of notebook 13 (scaling): training FLOPs per example, an input pipeline's order, and
+resuming a training run from the newest of its checkpoints.
 
 Each check runs the learner's answer on inputs of its own and judges what it returns or does, computed
 here independently; known mistakes get a sentence of their own.
@@ -8,60 +8,24 @@ here independently; known mistakes get a sentence of their own.
 from __future__ import annotations
 
 import itertools
-import json
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from helpers.exercises import ExerciseIncorrect, as_number, call_answer, expect, is_mistake, passed
-
-
-def check_global_batch(answer: Any) -> str:
-    """Exercise 1: ``answer(per_replica_batch, replicas, base_rate, base_batch)`` = (global batch, scaled rate)."""
-    exercise = "Exercise 1 (global batch and learning rate)"
-    for per_replica, replicas, base_rate, base_batch in ((64, 4, 0.1, 256), (32, 8, 1e-3, 128), (100, 1, 0.01, 50)):
-        called_on = (
-            f"per_replica_batch={per_replica}, replicas={replicas}, base_rate={base_rate}, base_batch={base_batch}"
-        )
-        result = call_answer(answer, exercise, called_on, per_replica, replicas, base_rate, base_batch)
-        expect(
-            isinstance(result, tuple | list) and len(result) == 2,
-            f"{exercise}: return two values, (global_batch, learning_rate); got {result!r}.",
-        )
-        global_batch = as_number(result[0], exercise, "the global batch")
-        rate = as_number(result[1], exercise, "the learning rate")
-        expected_batch = per_replica * replicas
-        expect(
-            not is_mistake(global_batch, per_replica / replicas, expected_batch),
-            f"{exercise}: {called_on}: you divided the per-replica batch by the replicas. Each replica trains on its "
-            "own per-replica batch, so a step sees per_replica_batch × replicas examples.",
-        )
-        expect(
-            global_batch == expected_batch,
-            f"{exercise}: {called_on}: the global batch should be {expected_batch} (per-replica batch × replicas), "
-            f"not {global_batch:g}.",
-        )
-        expected_rate = base_rate * expected_batch / base_batch
-        expect(
-            not is_mistake(rate, base_rate * replicas, expected_rate),
-            f"{exercise}: {called_on}: you multiplied the rate by the number of replicas. The linear rule scales it "
-            "by the batch: global_batch / base_batch (the base rate was found at base_batch, not at one replica).",
-        )
-        expect(
-            not is_mistake(rate, base_rate * base_batch / expected_batch, expected_rate),
-            f"{exercise}: {called_on}: the ratio is upside down: a larger batch gets a LARGER rate, "
-            "base_rate × global_batch / base_batch.",
-        )
-        expect(
-            not is_mistake(rate, base_rate, expected_rate),
-            f"{exercise}: {called_on}: the rate is unchanged; scale it by global_batch / base_batch.",
-        )
-        expect(
-            bool(np.isclose(rate, expected_rate, rtol=1e-6)),
-            f"{exercise}: {called_on}: the learning rate should be {expected_rate:g} (base_rate × global_batch / "
-            f"base_batch), not {rate:g}.",
-        )
-    return passed(exercise)
+from helpers.exercises import (
+    ExerciseIncorrect,
+    NotAnswered,
+    as_number,
+    call_answer,
+    expect,
+    is_mistake,
+    passed,
+    require_answer,
+)
 
 
 def dense_parameters(sizes: list[int]) -> int:
@@ -70,8 +34,8 @@ def dense_parameters(sizes: list[int]) -> int:
 
 
 def check_training_flops(answer: Any) -> str:
-    """Exercise 2: ``answer(layer_sizes)`` = 6 × the parameters (weights and biases) of that MLP."""
-    exercise = "Exercise 2 (training FLOPs per example)"
+    """Exercise 1: ``answer(layer_sizes)`` = 6 × the parameters (weights and biases) of that MLP."""
+    exercise = "Exercise 1 (training FLOPs per example)"
     for sizes in ([784, 256, 10], [10, 3], [100, 50, 50, 2]):
         flops = as_number(call_answer(answer, exercise, f"layer_sizes={sizes}", list(sizes)), exercise, "the FLOPs")
         parameters = dense_parameters(sizes)
@@ -107,11 +71,11 @@ def _epoch(dataset: Any) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def check_pipeline(answer: Any) -> str:
-    """Exercise 3: ``answer(images, labels, batch_size)``: float32 0-1 batches, every example once per epoch,
+    """Exercise 2: ``answer(images, labels, batch_size)``: float32 0-1 batches, every example once per epoch,
     reshuffled at every epoch (element by element), the converted images cached, prefetched last."""
     import tensorflow as tf
 
-    exercise = "Exercise 3 (an input pipeline in the right order)"
+    exercise = "Exercise 2 (an input pipeline in the right order)"
     count, batch_size = 200, 16
     rng = np.random.default_rng(13)
     images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
@@ -199,37 +163,228 @@ def check_pipeline(answer: Any) -> str:
     return passed(exercise)
 
 
-def check_tf_config(answer: Any) -> str:
-    """Exercise 4: ``answer(hosts, port, index)`` = worker ``index``'s TF_CONFIG JSON string."""
-    exercise = "Exercise 4 (TF_CONFIG for worker i)"
-    hosts = ["train-0.train", "train-1.train", "train-2.train"]
-    for index in (0, 2):
-        result = call_answer(answer, exercise, f"hosts={hosts}, port=2222, index={index}", list(hosts), 2222, index)
-        if isinstance(result, dict):
+RESUME_EPOCHS = 12  # the check's run: 12 epochs, checkpoints epoch-1 ... epoch-12
+RESUME_KILLED_AFTER = 10  # the interrupted run stops once epoch-10 is saved: epoch-9 sorts after it as text
+RESUME_DECOY = 3  # epoch-3's files are touched last: the most recently modified, not the newest
+
+
+def _resume_problem() -> tuple[np.ndarray, np.ndarray]:
+    """The check's own data: 96 examples of 6 features in 3 classes, 3 batches of 32 per epoch."""
+    rng = np.random.default_rng(2013)
+    images = rng.normal(size=(96, 6)).astype(np.float32)
+    labels = (images[:, 0] + images[:, 1] > 0).astype(np.int32) + (images[:, 2] > 1).astype(np.int32)
+    return images, labels
+
+
+def _resume_model(seed: int) -> tuple[Any, Any]:
+    """A tiny model and its Adam, both built (their variables exist), from initial weights drawn with ``seed``."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)])
+    optimizer = keras.optimizers.Adam(0.01)
+    optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
+def _weights(model: Any) -> list[np.ndarray]:
+    return [np.array(weight) for weight in model.get_weights()]
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray], atol: float = 1e-6) -> bool:
+    return len(a) == len(b) and all(
+        x.shape == y.shape and np.allclose(x, y, atol=atol) for x, y in zip(a, b, strict=True)
+    )
+
+
+def _optimizer_state(optimizer: Any) -> list[np.ndarray]:
+    """Adam's step count and moments (its learning rate left out: it never changes here)."""
+    return [np.array(variable) for variable in optimizer.variables if "learning_rate" not in variable.path]
+
+
+def _saved_weights(checkpoint_dir: Path, epoch: int) -> list[np.ndarray]:
+    """The model weights stored in ``epoch-<epoch>``, read into a model of the check's own."""
+    import tensorflow as tf
+
+    model, _ = _resume_model(0)
+    tf.train.Checkpoint(model=model).read(str(checkpoint_dir / f"epoch-{epoch}")).expect_partial()
+    return _weights(model)
+
+
+def _resume(answer: Any, exercise: str, model: Any, optimizer: Any, checkpoint_dir: Path, called_on: str) -> int:
+    """``answer(model, optimizer, checkpoint_dir)`` as an int, the epochs it says are done."""
+    done = call_answer(answer, exercise, called_on, model, optimizer, str(checkpoint_dir))
+    try:
+        value = np.asarray(done)
+        expect(value.dtype.kind in "iuf" and value.size == 1 and float(value) == int(value), "")
+    except (ExerciseIncorrect, TypeError, ValueError) as error:
+        raise ExerciseIncorrect(
+            f"{exercise}: return the number of epochs the checkpoint holds (one integer, 0 without a checkpoint); "
+            f"{called_on} gave {done!r}."
+        ) from error
+    return int(value)
+
+
+def _train(answer: Any, exercise: str, model: Any, optimizer: Any, checkpoint_dir: Path, **kwargs: Any) -> list[int]:
+    """The lesson's ``train_resumable`` on the check's problem, resuming with ``answer``."""
+    import keras
+
+    from helpers.lessons.scaling import train_resumable
+
+    images, labels = _resume_problem()
+    try:
+        return train_resumable(
+            model,
+            optimizer,
+            answer,
+            images,
+            labels,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            epochs=RESUME_EPOCHS,
+            batch_size=32,
+            seed=7,
+            checkpoint_dir=checkpoint_dir,
+            **kwargs,
+        )
+    except (ExerciseIncorrect, NotAnswered):
+        raise
+    except Exception as error:  # the learner's resume runs inside: report any failure in words
+        raise ExerciseIncorrect(
+            f"{exercise}: train_resumable with your function raised {type(error).__name__}: {error}"
+        ) from error
+
+
+def check_resume(answer: Any) -> str:
+    """Build exercise 3: ``answer(model, optimizer, checkpoint_dir)`` restores the newest checkpoint (by epoch
+    number) of ``checkpoint_dir`` into the built model and optimiser and returns its epochs done (0 without one).
+
+    Judged on the check's own tiny model and data, with the lesson's ``train_resumable``: an empty folder
+    starts at 0 and leaves the model alone; a run stopped after epoch 10 (checkpoints epoch-1 to epoch-10,
+    epoch-3's files touched last) resumed into a model with other initial weights must restore epoch-10's
+    weights and Adam's state, say 10, train epochs 11 and 12 only, and end with the weights of an
+    uninterrupted 12-epoch run. About 3 s on 2 cores.
+    """
+    exercise = "Build exercise 3 (resume from the newest checkpoint)"
+    require_answer(answer, exercise)
+    expect(
+        callable(answer),
+        f"{exercise}: answer_3 should be the function resume(model, optimizer, checkpoint_dir), not "
+        f"{type(answer).__name__}.",
+    )
+    with tempfile.TemporaryDirectory(prefix="resume-check-") as work:
+        root = Path(work)
+        empty = root / "empty"
+        empty.mkdir()
+        model, optimizer = _resume_model(1)
+        before = _weights(model)
+        done = _resume(answer, exercise, model, optimizer, empty, "an empty checkpoint folder (no checkpoint yet)")
+        expect(
+            done == 0,
+            f"{exercise}: in an empty folder (a first run) there is nothing to resume: return 0, so that training "
+            f"starts with epoch 1; yours returned {done}.",
+        )
+        expect(
+            _same(_weights(model), before),
+            f"{exercise}: with no checkpoint your function changed the model's weights: leave the model as it is.",
+        )
+
+        uninterrupted_dir, interrupted_dir = root / "uninterrupted", root / "interrupted"
+        uninterrupted_dir.mkdir()
+        interrupted_dir.mkdir()
+        model, optimizer = _resume_model(1)
+        first = _train(answer, exercise, model, optimizer, interrupted_dir, stop_after=RESUME_KILLED_AFTER)
+        expect(
+            first == list(range(1, RESUME_KILLED_AFTER + 1)),
+            f"{exercise}: a run from an empty folder stopped after epoch {RESUME_KILLED_AFTER} should train epochs 1 "
+            f"to {RESUME_KILLED_AFTER}; it trained {first}.",
+        )
+        saved_state = _optimizer_state(optimizer)
+        later = time.time() + 60  # epoch-3's files look the most recently written, as after a copy
+        for path in interrupted_dir.glob(f"epoch-{RESUME_DECOY}.*"):
+            os.utime(path, (later, later))
+
+        model, optimizer = _resume_model(2)  # other initial weights: what the restore must replace
+        fresh = _weights(model)
+        folder = f"a folder with epoch-1 ... epoch-{RESUME_KILLED_AFTER}"
+        done = _resume(answer, exercise, model, optimizer, interrupted_dir, folder)
+        restored = _weights(model)
+        expect(
+            not _same(restored, fresh),
+            f"{exercise}: the model's weights were not restored (they are still the new model's own). Read the "
+            "newest checkpoint into tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=...) with read().",
+        )
+        epochs = range(1, RESUME_KILLED_AFTER + 1)
+        matches = [epoch for epoch in epochs if _same(restored, _saved_weights(interrupted_dir, epoch))]
+        if matches and matches[0] != RESUME_KILLED_AFTER:
+            chosen = matches[0]
+            if chosen == 9:
+                why = (
+                    "Sorted as text, 'epoch-9' comes after 'epoch-10' ('9' > '1'): compare the epoch numbers as "
+                    "integers (int(...) of the part after 'epoch-')."
+                )
+            elif chosen == RESUME_DECOY:
+                why = (
+                    f"epoch-{RESUME_DECOY}'s files were modified last, but a file's time says when it was written or "
+                    "copied, not which epoch it holds: compare the epoch numbers in the names."
+                )
+            else:
+                why = "Newest means the largest epoch number in the file names."
             raise ExerciseIncorrect(
-                f"{exercise}: TF_CONFIG is an environment variable, a string: return json.dumps(...) of your dict."
+                f"{exercise}: with epoch-1 ... epoch-{RESUME_KILLED_AFTER} in the folder, your function restored "
+                f"epoch-{chosen}, not epoch-{RESUME_KILLED_AFTER}. {why}"
             )
-        expect(isinstance(result, str), f"{exercise}: return a string (JSON), not {type(result).__name__}.")
-        try:
-            config = json.loads(result)
-        except json.JSONDecodeError as error:
-            raise ExerciseIncorrect(f"{exercise}: your string is not valid JSON ({error}).") from error
         expect(
-            isinstance(config, dict) and "cluster" in config and "task" in config,
-            f"{exercise}: TF_CONFIG has two keys, 'cluster' and 'task'; yours is {config!r}.",
+            matches == [RESUME_KILLED_AFTER],
+            f"{exercise}: the model's weights after your restore are not those of any checkpoint in the folder.",
         )
-        workers = config["cluster"].get("worker") if isinstance(config["cluster"], dict) else None
+        state = _optimizer_state(optimizer)
         expect(
-            workers == [f"{host}:2222" for host in hosts],
-            f"{exercise}: cluster['worker'] should list every worker as 'host:port', the same list in the same order "
-            f"for all workers: {[f'{host}:2222' for host in hosts]}; yours is {workers}.",
+            _same(state, saved_state),
+            f"{exercise}: the model was restored but not the optimiser: Adam's step count and moments are not "
+            "those of the checkpoint (still a fresh Adam's). Restore the optimizer too: "
+            "tf.train.Checkpoint(model=model, optimizer=optimizer, ...).",
         )
-        task = config["task"]
-        expect(isinstance(task, dict), f"{exercise}: 'task' should be a dict like {{'type': 'worker', 'index': 0}}.")
-        expect(task.get("type") == "worker", f"{exercise}: task['type'] should be 'worker', not {task.get('type')!r}.")
         expect(
-            task.get("index") == index and isinstance(task.get("index"), int),
-            f"{exercise}: task['index'] should be this worker's position in the list, the integer {index}; "
-            f"yours is {task.get('index')!r}.",
+            done != 0,
+            f"{exercise}: the weights are restored, but your function returned 0: training would start again at "
+            f"epoch 1 and repeat the {RESUME_KILLED_AFTER} epochs done. Return the checkpoint's epoch counter.",
         )
+        expect(
+            done != RESUME_KILLED_AFTER + 1,
+            f"{exercise}: off by one: epoch-{RESUME_KILLED_AFTER} is saved at the end of epoch "
+            f"{RESUME_KILLED_AFTER}, so {RESUME_KILLED_AFTER} epochs are done; your {done} would skip epoch "
+            f"{RESUME_KILLED_AFTER + 1}. Return the epochs done; the loop goes on with the next one.",
+        )
+        consequence = "epochs would be trained twice" if done < RESUME_KILLED_AFTER else "epochs would be skipped"
+        expect(
+            done == RESUME_KILLED_AFTER,
+            f"{exercise}: from epoch-{RESUME_KILLED_AFTER} your function returned {done}; it should return "
+            f"{RESUME_KILLED_AFTER}, the epochs that checkpoint holds ({consequence}).",
+        )
+
+        model, optimizer = _resume_model(1)
+        trained = _train(answer, exercise, model, optimizer, uninterrupted_dir)
+        expect(
+            trained == list(range(1, RESUME_EPOCHS + 1)),
+            f"{exercise}: a run from an empty folder should train epochs 1 to {RESUME_EPOCHS}; it trained {trained}.",
+        )
+        reference = _weights(model)
+        model, optimizer = _resume_model(2)
+        second = _train(answer, exercise, model, optimizer, interrupted_dir)
+        resumed = list(range(RESUME_KILLED_AFTER + 1, RESUME_EPOCHS + 1))
+        expect(
+            second == resumed,
+            f"{exercise}: the resumed run should train epochs {resumed} only; it trained {second}.",
+        )
+        worst = max(float(np.max(np.abs(a - b))) for a, b in zip(_weights(model), reference, strict=True))
+        expect(
+            worst <= 1e-5,
+            f"{exercise}: stopped after epoch {RESUME_KILLED_AFTER} and resumed, the run ends with weights up to "
+            f"{worst:.2g} away from the uninterrupted run's; they should be the same.",
+        )
+    print(
+        f"empty folder: starts at epoch 1; stopped after epoch {RESUME_KILLED_AFTER}: restored epoch-"
+        f"{RESUME_KILLED_AFTER} (model and Adam), trained epochs {resumed}; final weights as the uninterrupted run's "
+        f"(largest difference {worst:.2g})"
+    )
     return passed(exercise)

@@ -472,3 +472,103 @@ def train_dqn(plan: DQNPlan, seed: int, *, env_id: str = "CartPole-v1") -> DQNTr
 
 
 EVALUATION_SEED = 1_000_000  # the final test's environments: seeds 1,000,000 to 1,000,099, never seen in training
+
+
+@dataclass(frozen=True)
+class ReinforcePlan:
+    """REINFORCE on CartPole-v1 (the build exercise): the policy network, the batches of episodes, Adam."""
+
+    hidden_units: int  # width of each of the policy network's two hidden layers
+    updates: int  # gradient steps; each on a batch of complete episodes
+    episodes_per_update: int  # episodes played side by side with the current policy before each step
+    learning_rate: float
+    discount: float
+    evaluation_episodes: int  # greedy test episodes after training, seeded apart from training
+
+
+def reinforce_plan(mode: str) -> ReinforcePlan:
+    """The plan of ``mode``: 12 updates of 16 episodes in fast mode, 40 in full mode."""
+    return ReinforcePlan(
+        hidden_units=32,
+        updates=by_mode(mode, fast=12, full=40),
+        episodes_per_update=16,
+        learning_rate=0.02,
+        discount=0.99,
+        evaluation_episodes=by_mode(mode, fast=20, full=100),
+    )
+
+
+def play_episodes(
+    logits_of: Callable[[np.ndarray], np.ndarray], envs: list[gym.Env], rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
+    """One complete episode in each of ``envs``, side by side, actions drawn from softmax(``logits_of(states)``).
+    The episodes laid end to end: states (steps, observation size) float32, actions (steps,) int32, rewards
+    (steps,) float32, and ends (steps,) bool, True at each episode's last step (terminated or truncated)."""
+    observations = np.stack([env.reset()[0] for env in envs]).astype(np.float32)
+    running = np.ones(len(envs), dtype=bool)
+    episodes = [([], [], []) for _ in envs]
+    while running.any():
+        alive = np.flatnonzero(running)
+        logits = np.asarray(logits_of(observations[alive]), dtype=np.float64)
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        draws = rng.random(len(alive))[:, None]
+        actions = (draws > probabilities.cumsum(axis=1)[:, :-1]).sum(axis=1)  # sample from each row
+        for index, action in zip(alive, actions, strict=True):
+            states, taken, rewards = episodes[index]
+            states.append(observations[index].copy())
+            taken.append(action)
+            next_observation, reward, terminated, truncated, _ = envs[index].step(int(action))
+            rewards.append(reward)
+            observations[index] = next_observation
+            running[index] = not (terminated or truncated)
+    ends = [np.arange(len(rewards)) == len(rewards) - 1 for _, _, rewards in episodes]
+    return (
+        np.concatenate([states for states, _, _ in episodes]).astype(np.float32),
+        np.concatenate([taken for _, taken, _ in episodes]).astype(np.int32),
+        np.concatenate([rewards for _, _, rewards in episodes]).astype(np.float32),
+        np.concatenate(ends),
+    )
+
+
+@dataclass
+class ReinforceTraining:
+    """A policy network trained by :func:`train_reinforce` and the mean return of each update's episodes."""
+
+    policy: keras.Model  # state in, one logit per action out
+    mean_returns: list[float]
+    seconds: float
+
+    def greedy_actions(self, observations: np.ndarray) -> np.ndarray:
+        """The most probable action of each state (for the test episodes)."""
+        return np.asarray(self.policy(observations)).argmax(axis=1)
+
+
+def train_reinforce(
+    returns_to_go: Callable, loss_fn: Callable, plan: ReinforcePlan, seed: int, *, env_id: str = "CartPole-v1"
+) -> ReinforceTraining:
+    """REINFORCE: each update plays ``episodes_per_update`` episodes with the current policy, computes
+    ``returns_to_go(rewards, ends, discount)`` of the episodes laid end to end, and takes one Adam step on
+    ``loss_fn(logits, actions, returns)``. The environments' seeds are drawn from ``seed``, below
+    ``EVALUATION_SEED``: the test episodes are never played in training."""
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    envs = [gym.make(env_id) for _ in range(plan.episodes_per_update)]
+    for env in envs:
+        env.reset(seed=int(rng.integers(EVALUATION_SEED)))
+    observation_size, num_actions = int(envs[0].observation_space.shape[0]), int(envs[0].action_space.n)
+    policy = q_network(observation_size, num_actions, plan.hidden_units, "policy")  # its outputs are now logits
+    optimizer = keras.optimizers.Adam(plan.learning_rate)
+    logits_of = tf.function(policy, input_signature=[tf.TensorSpec([None, observation_size], tf.float32)])
+    mean_returns, started = [], time.perf_counter()
+    for _ in range(plan.updates):
+        states, actions, rewards, ends = play_episodes(logits_of, envs, rng)
+        mean_returns.append(float(rewards.sum() / ends.sum()))
+        returns = tf.constant(np.asarray(returns_to_go(rewards, ends, plan.discount), dtype=np.float32))
+        with tf.GradientTape() as tape:
+            loss = loss_fn(policy(states, training=True), tf.constant(actions), returns)
+        gradients = tape.gradient(loss, policy.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, policy.trainable_variables, strict=True))
+    for env in envs:
+        env.close()
+    return ReinforceTraining(policy, mean_returns, time.perf_counter() - started)

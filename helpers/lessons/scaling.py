@@ -461,3 +461,47 @@ def fit_model(
         model.compile(keras.optimizers.Adam(learning_rate), keras.losses.SparseCategoricalCrossentropy())
     history = model.fit(training_dataset(images, labels, global_batch, seed), epochs=epochs, shuffle=False, verbose=0)
     return model, dict(enumerate(history.history["loss"], start=1))
+
+
+def save_epoch_checkpoint(
+    model: keras.Model, optimizer: keras.optimizers.Optimizer, epochs_done: int, checkpoint_dir: str | Path
+) -> str:
+    """Write the model, the optimiser's state and the number of epochs done to ``checkpoint_dir/epoch-N``: the
+    files ``epoch-N.index`` and ``epoch-N.data-00000-of-00001``. (``Checkpoint.write`` keeps no list of the
+    checkpoints: finding the newest is the reader's job.)"""
+    epoch = tf.Variable(epochs_done, dtype=tf.int64, trainable=False, name="epoch")
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch)
+    return checkpoint.write(str(Path(checkpoint_dir) / f"epoch-{epochs_done}"))
+
+
+def train_resumable(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    resume: Callable,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    loss: keras.losses.Loss,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    checkpoint_dir: str | Path,
+    stop_after: int | None = None,
+) -> list[int]:
+    """Train ``epochs`` epochs with a checkpoint after each, starting where ``resume(model, optimizer,
+    checkpoint_dir)`` says: it restores the newest checkpoint and returns the epochs already done (0 without one).
+    Epoch e always sees the same order of the examples, whatever ran before. ``stop_after``: stop (as if killed)
+    once that epoch is saved. Returns the epochs this run trained (1-based)."""
+    done = int(resume(model, optimizer, checkpoint_dir))
+    step = tf.function(make_model_train_step(model, optimizer, loss))
+    trained = []
+    for epoch in range(done + 1, epochs + 1):
+        order = np.random.default_rng([seed, epoch]).permutation(len(labels))  # epoch e's order, always the same
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            step(tf.constant(images[batch]), tf.constant(labels[batch]))
+        save_epoch_checkpoint(model, optimizer, epoch, checkpoint_dir)
+        trained.append(epoch)
+        if epoch == stop_after:
+            break
+    return trained
