@@ -53,10 +53,28 @@ def test_ring_allreduce_and_the_step_time_model() -> None:
     assert slow_network > 0.001, "on a slow network two workers are slower than one"
 
 
-def test_training_flops_are_six_times_the_parameters() -> None:
+def test_training_flops_are_counted_from_the_layers() -> None:
     model = build_mnist_mlp()
     assert model.count_params() == 784 * 256 + 256 + 256 * 10 + 10
-    assert scaling.training_flops_per_sample(model) == 6 * model.count_params()
+    # 6 K per kernel, but the first layer's input (the pixels) needs no gradient: 4 K there
+    assert scaling.training_flops_per_sample(model) == 4 * 784 * 256 + 6 * 256 * 10
+    assert 4.0 < scaling.training_flops_per_sample(model) / model.count_params() < 4.1
+    with pytest.raises(ValueError, match="Dense layers only"):
+        scaling.training_flops_per_sample(keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)]))
+
+
+def test_mixed_precision_models_compute_their_output_in_float32_and_float16_scales_the_loss() -> None:
+    model = scaling.build_model_in("mixed_float16")
+    assert model.layers[-2].compute_dtype == "float16" and model.layers[-1].compute_dtype == "float32"
+    assert model(np.zeros((2, 28, 28), np.float32)).dtype == "float32" and keras.config.dtype_policy().name == "float32"
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3))
+    step = scaling.make_scaled_train_step(model, optimizer, keras.losses.SparseCategoricalCrossentropy())
+    images = np.random.default_rng(0).integers(0, 255, (32, 28, 28)).astype(np.float32)
+    labels = np.arange(32) % 10
+    before = [weight.numpy().copy() for weight in model.trainable_weights]
+    losses = [float(step(images, labels)[0]) for _ in range(3)]
+    assert all(np.isfinite(losses)) and float(optimizer.dynamic_scale) > 1, "the loss is scaled up"
+    assert all(np.any(w.numpy() != b) for w, b in zip(model.trainable_weights, before, strict=True)), "it trained"
 
 
 def test_cpu_flags_and_low_precision(tmp_path) -> None:
@@ -109,7 +127,8 @@ def test_compile_step_and_several_steps_per_call() -> None:
 def test_build_model_in_a_policy_puts_the_global_policy_back() -> None:
     before = keras.config.dtype_policy().name
     model = scaling.build_model_in("mixed_bfloat16")
-    assert model.layers[-1].compute_dtype == "bfloat16" and model.layers[-1].variable_dtype == "float32"
+    assert model.layers[-2].compute_dtype == "bfloat16" and model.layers[-2].variable_dtype == "float32"
+    assert model.layers[-1].compute_dtype == "float32", "the output layer computes in float32"
     assert keras.config.dtype_policy().name == before
 
 
@@ -207,12 +226,20 @@ def test_check_training_flops() -> None:
     def parameters(sizes):
         return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
-    assert "correct" in checks.check_training_flops(lambda sizes: 6 * parameters(sizes))
+    def kernels(sizes):
+        return [a * b for a, b in itertools.pairwise(sizes)]
+
+    assert "correct" in checks.check_training_flops(lambda sizes: 4 * kernels(sizes)[0] + 6 * sum(kernels(sizes)[1:]))
     wrong = {
-        "forward pass alone": lambda sizes: 2 * parameters(sizes),
-        "number of parameters": parameters,
-        "biases are missing": lambda sizes: 6 * sum(a * b for a, b in itertools.pairwise(sizes)),
-        "counted units": lambda sizes: 6 * sum(sizes),
+        "gradient of the first layer's input": lambda sizes: 6 * sum(kernels(sizes)),
+        "rule of thumb": lambda sizes: 6 * parameters(sizes),
+        "forward pass alone": lambda sizes: 2 * sum(kernels(sizes)),
+        "except the first one": lambda sizes: 4 * sum(kernels(sizes)),
+        "not the last": lambda sizes: 6 * sum(kernels(sizes)[:-1]) + 4 * kernels(sizes)[-1],
+        "biases are not counted": lambda sizes: (
+            6 * sum(kernels(sizes)) - 2 * kernels(sizes)[0] + 2 * (parameters(sizes) - sum(kernels(sizes)))
+        ),
+        "expected": parameters,
     }
     for message, answer in wrong.items():
         with pytest.raises(ExerciseIncorrect, match=message):

@@ -34,34 +34,32 @@ def dense_parameters(sizes: list[int]) -> int:
 
 
 def check_training_flops(answer: Any) -> str:
-    """Exercise 1: ``answer(layer_sizes)`` = 6 × the parameters (weights and biases) of that MLP."""
+    """Exercise 1: ``answer(layer_sizes)`` = the training FLOPs per example of that MLP counted as notebook 13's
+    ``training_flops_per_sample`` counts them: 6 K per kernel of K weights, 4 K for the first (no input gradient)."""
     exercise = "Exercise 1 (training FLOPs per example)"
     for sizes in ([784, 256, 10], [10, 3], [100, 50, 50, 2]):
         flops = as_number(call_answer(answer, exercise, f"layer_sizes={sizes}", list(sizes)), exercise, "the FLOPs")
+        kernels = [a * b for a, b in itertools.pairwise(sizes)]
         parameters = dense_parameters(sizes)
-        without_bias = sum(a * b for a, b in itertools.pairwise(sizes))
-        expected = 6 * parameters
-        expect(
-            not is_mistake(flops, 2 * parameters, expected),
-            f"{exercise}: {sizes}: {flops:g} is the forward pass alone (2 × parameters). Training adds the backward "
-            "pass, twice the forward's work: 6 × parameters in all.",
-        )
-        expect(
-            not is_mistake(flops, parameters, expected),
-            f"{exercise}: {sizes}: {flops:g} is the number of parameters; each costs about 6 FLOPs per training "
-            "example.",
-        )
-        expect(
-            not is_mistake(flops, 6 * without_bias, expected),
-            f"{exercise}: {sizes}: the biases are missing: a Dense layer from a to b units has (a + 1) × b parameters.",
-        )
-        expect(
-            not is_mistake(flops, 6 * sum(sizes), expected),
-            f"{exercise}: {sizes}: you counted units, not weights: a layer from a to b units has (a + 1) × b of them.",
-        )
+        expected = 6 * sum(kernels) - 2 * kernels[0]
+        mistakes = {
+            6 * sum(kernels): "you counted the gradient of the first layer's input (6 K for every layer): the input is "
+            "the data, and training never computes its gradient; that layer costs 4 K.",
+            6 * parameters: "that is the 6 × parameters rule of thumb; count the layers instead: 6 K per kernel, 4 K "
+            "for the first, biases not counted.",
+            2 * sum(kernels): "that is the forward pass alone (2 K per kernel); training adds the backward pass.",
+            4 * sum(kernels): "every layer's backward pass needs the gradient of its input except the first one: "
+            "6 K for the others.",
+            6 * sum(kernels[:-1]) + 4 * kernels[-1]: "it is the first layer, whose input is the data, that needs no "
+            "input gradient, not the last.",
+            6 * sum(kernels) - 2 * kernels[0] + 2 * (parameters - sum(kernels)): "biases are not counted (their "
+            "additions are elementwise work, like the activations).",
+        }
+        for wrong, explanation in mistakes.items():
+            expect(wrong == expected or not is_mistake(flops, wrong, expected), f"{exercise}: {sizes}: {explanation}")
         expect(
             bool(np.isclose(flops, expected)),
-            f"{exercise}: {sizes}: expected {expected:,} FLOPs (6 × {parameters:,} parameters), got {flops:,.0f}.",
+            f"{exercise}: {sizes}: expected {expected:,} FLOPs (kernels {kernels}), got {flops:,.0f}.",
         )
     return passed(exercise)
 

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def ladder_figure(names: Sequence[str], shares: Sequence[float], target: float) -> Figure:
-    """Each rung's share of the machine's matmul limit, as horizontal bars, with the target as a line."""
+    """Each rung's share of the machine's matmul limit (of the precision it computes in), as horizontal bars,
+    with the target as a line."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 0.42 * len(names) + 1.2))
@@ -25,7 +26,7 @@ def ladder_figure(names: Sequence[str], shares: Sequence[float], target: float) 
     axes.axvline(100 * target, color="#c44e52", linestyle="--", label=f"target: {100 * target:.0f} % of the limit")
     for position, share in zip(positions, shares, strict=True):
         axes.text(100 * share + 0.5, position, f"{100 * share:.1f} %", va="center", fontsize=7.5)
-    axes.set_xlabel("share of the measured float32 matmul limit (%), at 6 × parameters FLOPs per example")
+    axes.set_xlabel("share of the measured matmul limit of the rung's precision (%), FLOPs counted from the layers")
     axes.legend(loc="lower right", fontsize=8)
     axes.set_title("the performance ladder: notebook 02's MLP trained rung by rung", fontsize=11)
     figure.tight_layout()

@@ -104,8 +104,15 @@ def low_precision_dtype() -> str | None:
 
 
 def training_flops_per_sample(model: keras.Model) -> float:
-    """FLOPs to train on one example, by the usual rule: 6 × parameters (2 forward, 4 backward per weight)."""
-    return 6.0 * model.count_params()
+    """The matmul FLOPs of one training example, counted from ``model``'s Dense layers: a kernel of K weights
+    does 2 K forward, 2 K for its own gradient and 2 K for the gradient of its input, except the first Dense
+    layer, whose input (the data) needs no gradient. Biases and activations are elementwise work, not counted."""
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    others = [layer.name for layer in model.layers if layer.weights and not isinstance(layer, keras.layers.Dense)]
+    if not dense or others:
+        raise ValueError(f"training_flops_per_sample counts Dense layers only; {model.name} has {others or 'none'}")
+    kernels = [int(np.prod(layer.kernel.shape)) for layer in dense]
+    return float(6 * sum(kernels) - 2 * kernels[0])
 
 
 def encode_png(images: np.ndarray) -> np.ndarray:
@@ -149,13 +156,42 @@ class Rung:
 
 
 def build_model_in(precision: str) -> keras.Model:
-    """Notebook 02's MLP under the dtype policy ``precision`` (the global policy is put back afterwards)."""
+    """Notebook 02's MLP under the dtype policy ``precision`` (the global policy is put back afterwards); under
+    a mixed policy its output layer computes in float32 (the softmax and the loss need the precision)."""
     before = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
     try:
-        return build_mnist_mlp()
+        model = build_mnist_mlp()
     finally:
         keras.config.set_dtype_policy(before)
+    if precision == "float32":
+        return model
+
+    def output_in_float32(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        if layer is model.layers[-1]:
+            config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    return keras.models.clone_model(model, clone_function=output_in_float32)
+
+
+def make_scaled_train_step(
+    model: keras.Model, optimizer: keras.optimizers.LossScaleOptimizer, loss_fn: keras.losses.Loss
+) -> Callable:
+    """Notebook 02's step with loss scaling, for float16: the gradients of the scaled loss, which
+    ``apply_gradients`` divides by the scale again (skipping a step whose gradients overflowed)."""
+
+    def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            outputs = model(x, training=True)
+            loss = loss_fn(y, outputs)
+            scaled_loss = optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        return loss, outputs
+
+    return step
 
 
 def compile_step(step: Callable, execution: str) -> Callable:
@@ -185,8 +221,12 @@ class RungTrainer:
         self.rung = rung
         self.model = build_model_in(rung.precision)
         self.model.set_weights(start_weights)
-        optimizer = keras.optimizers.Adam(1e-3)
-        step = make_model_train_step(self.model, optimizer, keras.losses.SparseCategoricalCrossentropy())
+        loss_fn = keras.losses.SparseCategoricalCrossentropy()
+        if rung.precision == "mixed_float16":  # float16 gradients underflow without loss scaling
+            optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3))
+            step = make_scaled_train_step(self.model, optimizer, loss_fn)
+        else:
+            step = make_model_train_step(self.model, keras.optimizers.Adam(1e-3), loss_fn)
         self.step = compile_step(step, rung.execution)
         make = pipeline_done_right if rung.pipeline == "right" else pipeline_done_wrong
         self.dataset = make(pngs, labels, rung.batch_size, seed)
