@@ -4,7 +4,9 @@ typical wrong answer fails with the sentence that names it.
 Build exercises and where their checks are tested: 00 (an honest timer), 01 (RMSprop by hand), 02 (a
 deeper MLP with He initialisation), 05a (a threshold for a cost matrix), 05b (a stratified bootstrap)
 and 07 (a 1-D convolutional text classifier) here; 02's custom ``train_step`` that clips gradients in
-``test_checks_mlp.py``; 06's export with a custom serving signature in ``test_checks_deployment.py``.
+``test_checks_mlp.py``; 06's export with a custom serving signature in ``test_checks_deployment.py``;
+10's byte-level BPE tokenizer in ``test_checks_build_10.py``; 11's graph attention layer in
+``test_checks_build_11.py``.
 Notebook 03's convolution by hand (not yet a build exercise) is tested here too.
 """
 

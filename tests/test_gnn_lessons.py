@@ -130,64 +130,6 @@ def test_growth_against_linear_is_the_time_ratio_over_the_edge_ratio() -> None:
     assert graphs.growth_against_linear(rows) == pytest.approx(0.5)
 
 
-# Exercise 1: the normalised adjacency.
-def normalized(edges, num_nodes, *, self_loops=True, loop_degrees=True, symmetric=True, power=-0.5):
-    edges = np.asarray(edges)
-    adjacency = np.zeros((num_nodes, num_nodes))
-    adjacency[edges[:, 0], edges[:, 1]] = 1.0
-    if symmetric:
-        adjacency[edges[:, 1], edges[:, 0]] = 1.0
-    with_loops = adjacency + np.eye(num_nodes)
-    degree = (with_loops if loop_degrees else adjacency).sum(axis=1)
-    matrix = with_loops if self_loops else adjacency
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = degree**power
-        return scale[:, None] * matrix * scale[None, :]
-
-
-def test_check_normalized_adjacency_accepts_right_answers_numpy_and_sparse() -> None:
-    assert "correct" in checks.check_normalized_adjacency(normalized)
-    assert "correct" in checks.check_normalized_adjacency(graphs.normalized_adjacency)  # a tf.SparseTensor
-
-
-@pytest.mark.parametrize(
-    ("mistake", "message"),
-    [
-        ({"self_loops": False, "loop_degrees": False}, "NaN or infinity"),
-        ({"loop_degrees": False}, "its degree is 1, never 0"),
-        ({"symmetric": False}, "symmetric"),
-        ({"power": 0.5}, "not \\+1/2"),
-    ],
-)
-def test_check_normalized_adjacency_names_the_mistake(mistake: dict, message: str) -> None:
-    with pytest.raises(ExerciseIncorrect, match=message):
-        checks.check_normalized_adjacency(lambda edges, n: normalized(edges, n, **mistake))
-
-
-def test_check_normalized_adjacency_knows_the_row_mean_the_missing_loops_and_no_normalisation() -> None:
-    def row_mean(edges, n):
-        with_loops = normalized(edges, n, power=0.0)
-        return with_loops / with_loops.sum(axis=1, keepdims=True)
-
-    def without_loops_safe(edges, n):
-        return np.nan_to_num(normalized(edges, n, self_loops=False, loop_degrees=False), posinf=0.0)
-
-    def degrees_of_a_safe(edges, n):
-        return np.nan_to_num(normalized(edges, n, loop_degrees=False), posinf=0.0)
-
-    for answer, message in (
-        (row_mean, "D⁻¹\\(A \\+ I\\)"),
-        (degrees_of_a_safe, "the degrees are those of A"),
-        (without_loops_safe, "without the self-loops"),
-        (lambda edges, n: normalized(edges, n, power=0.0), "not normalised yet"),
-        (lambda edges, n: np.eye(3), "5×5"),
-    ):
-        with pytest.raises(ExerciseIncorrect, match=message):
-            checks.check_normalized_adjacency(answer)
-    with pytest.raises(NotAnswered):
-        checks.check_normalized_adjacency(None)
-
-
 # Exercise 2: mean aggregation.
 def neighbour_mean(features, edges, *, include_self=False, both_ways=True, mean=True, guard=True):
     features, edges = np.asarray(features, dtype=float), np.asarray(edges)

@@ -104,21 +104,6 @@ def test_byte_pair_tokenizer_merges_by_rank_and_keeps_special_tokens() -> None:
     assert tokenizer.decode(tokenizer.encode("naïve 😀")) == "naïve 😀"
 
 
-def rms_norm(x, scale, epsilon):
-    x = np.asarray(x, dtype=float)
-    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + epsilon) * scale
-
-
-def test_rms_norm_check() -> None:
-    assert "correct" in llm_checks.check_rms_norm(rms_norm)
-    with pytest.raises(ExerciseIncorrect, match="LayerNorm"):
-        llm_checks.check_rms_norm(lambda x, s, e: rms_norm(x - x.mean(axis=-1, keepdims=True), s, e))
-    with pytest.raises(ExerciseIncorrect, match="multiply by scale"):
-        llm_checks.check_rms_norm(lambda x, s, e: rms_norm(x, 1.0, e))
-    with pytest.raises(ExerciseIncorrect, match="each row"):
-        llm_checks.check_rms_norm(lambda x, s, e: x / np.sqrt(np.mean(x**2) + e) * s)
-
-
 def test_rotary_step_check() -> None:
     assert "correct" in llm_checks.check_rotary_step(llm_checks.rotate)
     with pytest.raises(ExerciseIncorrect, match="wrong way"):

@@ -1,4 +1,5 @@
-"""Exercise checks of notebook 10 (a small LLM): RMSNorm, one rotary step, the stop-sequence rule.
+"""Exercise checks of notebook 10 (a small LLM): one rotary step, the stop-sequence rule, and build exercise 3,
+a byte-level BPE tokenizer trained from scratch.
 
 Each check runs the learner's answer on inputs of its own and compares the behaviour with what it
 must be (computed here, in plain NumPy); known mistakes get a sentence of their own.
@@ -6,41 +7,12 @@ must be (computed here, in plain NumPy); known mistakes get a sentence of their 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from helpers.exercises import ExerciseIncorrect, call_answer, expect, expect_close, passed
-
-
-def check_rms_norm(answer: Any) -> str:
-    """Exercise 1: ``answer(x, scale, epsilon)`` = x / sqrt(mean(x²) + ε) × scale over the last axis."""
-    exercise = "Exercise 1 (RMSNorm)"
-    rng = np.random.default_rng(12)
-    x = rng.normal(size=(2, 3, 8)) * np.array([[[0.01]], [[50.0]]]) + 3.0  # tiny and huge rows, not centred
-    scale, epsilon = rng.uniform(0.5, 2.0, size=8), 1e-5
-    result = np.asarray(call_answer(answer, exercise, "x (2, 3, 8), scale (8,) and epsilon 1e-5", x, scale, epsilon))
-    expect(result.shape == x.shape, f"{exercise}: the output has the input's shape {x.shape}; yours is {result.shape}.")
-    root_mean_square = np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + epsilon)
-    expected = x / root_mean_square * scale
-    centred = x - x.mean(axis=-1, keepdims=True)
-    layer_norm = centred / np.sqrt(np.mean(centred**2, axis=-1, keepdims=True) + epsilon) * scale
-    expect(not np.allclose(result, layer_norm), f"{exercise}: this is LayerNorm: RMSNorm does not subtract the mean.")
-    expect(
-        not np.allclose(result, x / root_mean_square),
-        f"{exercise}: the normalisation is right; now multiply by scale.",
-    )
-    overall = x / np.sqrt(np.mean(x**2) + epsilon) * scale
-    expect(
-        not np.allclose(result, overall),
-        f"{exercise}: you took one mean over the whole array: each row (the last axis) gets its own.",
-    )
-    expect(
-        not np.allclose(result, x / np.sqrt(np.mean(np.abs(x), axis=-1, keepdims=True) + epsilon) * scale),
-        f"{exercise}: the root of the mean of the SQUARES, not of the absolute values.",
-    )
-    expect_close(result, expected, f"{exercise}: the normalised rows", rtol=1e-6, atol=1e-9)
-    return passed(exercise)
+from helpers.exercises import ExerciseIncorrect, call_answer, expect, expect_close, passed, require_answer
 
 
 def rotate(x: np.ndarray, position: float, base: float) -> np.ndarray:
@@ -54,8 +26,8 @@ def rotate(x: np.ndarray, position: float, base: float) -> np.ndarray:
 
 
 def check_rotary_step(answer: Any) -> str:
-    """Exercise 2: ``answer(x, position, base)``: x rotated for ``position``, pairs (i, i + half)."""
-    exercise = "Exercise 2 (one rotary step)"
+    """Exercise 1: ``answer(x, position, base)``: x rotated for ``position``, pairs (i, i + half)."""
+    exercise = "Exercise 1 (one rotary step)"
     rng = np.random.default_rng(13)
     width, base = 16, 100.0
     query, key = rng.normal(size=width), rng.normal(size=width)
@@ -102,8 +74,8 @@ def check_rotary_step(answer: Any) -> str:
 
 
 def check_stop_rule(answer: Any) -> str:
-    """Exercise 3: ``answer(text, stops)`` = (the part of ``text`` that can be sent now, whether it ended)."""
-    exercise = "Exercise 3 (the stop-sequence rule)"
+    """Exercise 2: ``answer(text, stops)`` = (the part of ``text`` that can be sent now, whether it ended)."""
+    exercise = "Exercise 2 (the stop-sequence rule)"
 
     def verdict(text: str, stops: list[str]) -> tuple[str, bool]:
         result = call_answer(answer, exercise, f"text {text!r} and stops {stops}", text, stops)
@@ -151,4 +123,203 @@ def check_stop_rule(answer: Any) -> str:
         inside == ("Nic", True),
         f"{exercise}: a stop sequence may begin inside a word; expected ('Nic', True), got {inside}.",
     )
+    return passed(exercise)
+
+
+# Build exercise 3: a byte-level BPE tokenizer ---------------------------------------------------------------------
+
+BPE_WORDS = ("the", "and", "thee", "banana", "mississippi", "naïve", "café", "日本語", "😀", "aaaa", "hahaha", "to")
+BPE_WORDS = (*BPE_WORDS, "be")
+BPE_WEIGHTS = np.array([8, 6, 3, 4, 2, 2, 3, 2, 2, 1, 2, 4, 4], dtype=float)
+BPE_MERGES = 30  # merges the check learns from its training text (2,083 bytes; its most frequent pair is b"e ")
+ROUND_TRIPS = ("", "a", "aaaaa", "naïve café 日本語 😀", "Ünïcödé 👩‍👩‍👧 \n\t tabs, ½ and ∑", "the banana\n\nand thee")
+
+
+def bpe_text(seed: int, words: int) -> str:
+    """The check's own text: ``words`` words drawn from a small list (ASCII, accents, CJK, an emoji)."""
+    rng = np.random.default_rng(seed)
+    return " ".join(rng.choice(BPE_WORDS, size=words, p=BPE_WEIGHTS / BPE_WEIGHTS.sum()))
+
+
+def pair_counts(ids: list[int]) -> dict[tuple[int, int], int]:
+    """How often each adjacent pair of ids occurs, every position counted ("aaa" holds (a, a) twice)."""
+    counts: dict[tuple[int, int], int] = {}
+    for pair in pairwise(ids):
+        counts[pair] = counts.get(pair, 0) + 1
+    return counts
+
+
+def replace_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """``ids`` with each occurrence of ``pair``, from left to right and not overlapping, replaced by ``new_id``."""
+    out, i = [], 0
+    while i < len(ids):
+        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+def _once_per_word(words: Any) -> dict[tuple[int, int], int]:
+    """In how many of ``words`` each pair of bytes occurs (the mistake of counting a pair once per word)."""
+    counts: dict[tuple[int, int], int] = {}
+    for word in words:
+        for pair in set(pair_counts(list(word.encode("utf-8")))):
+            counts[pair] = counts.get(pair, 0) + 1
+    return counts
+
+
+def _shown(pair: tuple[int, int], pieces: dict[int, bytes]) -> str:
+    return f"({pair[0]}, {pair[1]}) = {pieces.get(pair[0], b'?')!r} + {pieces.get(pair[1], b'?')!r}"
+
+
+def check_byte_pair_encoding(answer: Any) -> str:
+    """Build exercise 3: ``answer = (train_bpe, encode, decode)``: ``train_bpe(text, num_merges)`` returns the
+    learned merges, a list of pairs of ids (merge k makes id 256 + k); ``encode(text, merges)`` the ids of
+    ``text``; ``decode(ids, merges)`` the text back.
+
+    Judged on the check's own texts: encoding starts from UTF-8 bytes; a merge replaces non-overlapping
+    occurrences from left to right; merges apply in the order learned (checked with merges written here);
+    each learned merge is a most frequent adjacent pair at its step (counted here, every occurrence);
+    decode(encode(x)) == x on non-ASCII text and emoji; bytes per token grow with the number of merges
+    on held-out text. Well under a second for a plain Python answer.
+    """
+    exercise = "Build exercise 3 (a byte-level BPE tokenizer)"
+    require_answer(answer, exercise)
+    expect(
+        isinstance(answer, tuple) and len(answer) == 3 and all(callable(f) for f in answer),
+        f"{exercise}: answer_3 should be the three functions (train_bpe, encode, decode), not {answer!r}.",
+    )
+    train_bpe, encode, decode = answer
+
+    def encoded(text: str, merges: list[tuple[int, int]]) -> list[int]:
+        ids = call_answer(encode, exercise, f"encode({text!r}, {len(merges)} merges)", text, merges)
+        expect(
+            isinstance(ids, list | tuple) and all(isinstance(i, int | np.integer) for i in ids),
+            f"{exercise}: encode should return a list of integer ids; for {text!r} it returned {ids!r}.",
+        )
+        return [int(i) for i in ids]
+
+    def decoded(ids: list[int], merges: list[tuple[int, int]]) -> str:
+        text = call_answer(decode, exercise, f"decode({ids[:12]!r}..., {len(merges)} merges)", ids, merges)
+        expect(isinstance(text, str), f"{exercise}: decode should return a str, not {type(text).__name__}.")
+        return text
+
+    sample = "naïve 日本 😀"
+    plain = encoded(sample, [])
+    if plain == [ord(c) for c in sample]:
+        raise ExerciseIncorrect(
+            f"{exercise}: without merges, encode({sample!r}) gave the characters' code points: a byte-level "
+            "tokenizer starts from the UTF-8 bytes, list(text.encode('utf-8')), 256 possible ids whatever the script."
+        )
+    expect(
+        plain == list(sample.encode("utf-8")),
+        f"{exercise}: without merges, encode({sample!r}) should be its UTF-8 bytes {list(sample.encode('utf-8'))}; "
+        f"yours is {plain}.",
+    )
+    back = decoded(plain, [])
+    expect(
+        back == sample,
+        f"{exercise}: decode of the bytes of {sample!r} (no merges) gave {back!r}. Work in bytes: each id stands "
+        "for a byte string; join the bytes of all the ids and decode UTF-8 once at the end (a character of 2 to 4 "
+        "bytes may be split between tokens, so a token alone need not be valid UTF-8, and chr(id) is not its text).",
+    )
+
+    overlapping = encoded("aaaaa", [(97, 97)])
+    expect(
+        overlapping == [256, 256, 97],
+        f"{exercise}: with the one merge (97, 97) = 'a' + 'a', encode('aaaaa') should be [256, 256, 97]: a merge "
+        f"replaces the pair from left to right, and occurrences that overlap ('aaa' holds it twice) are not both "
+        f"replaced. Yours is {overlapping}.",
+    )
+    expect(
+        decoded([256, 256, 97], [(97, 97)]) == "aaaaa",
+        f"{exercise}: decode([256, 256, 97]) with the merge (97, 97) should give 'aaaaa', each 256 standing for "
+        "two bytes 'aa'.",
+    )
+
+    ordered = [(98, 99), (97, 98)]  # rank 0: 'b' + 'c' (id 256); rank 1: 'a' + 'b' (id 257)
+    for text, expected in (("abc", [97, 256]), ("ababc", [257, 97, 256])):
+        got = encoded(text, ordered)
+        expect(
+            got == expected,
+            f"{exercise}: with the merges [(98, 99), (97, 98)] (first 'b' + 'c' -> 256, then 'a' + 'b' -> 257), "
+            f"encode({text!r}) should be {expected}: merges apply in the order they were learned, the first "
+            f"learned first, not the longest or the most frequent in the text being encoded first. Yours is {got}.",
+        )
+    chained = encoded("aaaaa", [(97, 97), (256, 256)])
+    expect(
+        chained == [257, 97],
+        f"{exercise}: with the merges [(97, 97), (256, 256)], encode('aaaaa') should be [257, 97]: a merge can "
+        f"join ids made by earlier merges. Yours is {chained}.",
+    )
+
+    text, held_out = bpe_text(0, 400), bpe_text(1, 200)
+    raw = list(text.encode("utf-8"))
+    merges = call_answer(train_bpe, exercise, f"train_bpe(a text of {len(raw)} bytes, {BPE_MERGES})", text, BPE_MERGES)
+    expect(
+        isinstance(merges, list | tuple)
+        and len(merges) == BPE_MERGES
+        and all(isinstance(m, list | tuple) and len(m) == 2 for m in merges),
+        f"{exercise}: train_bpe(text, {BPE_MERGES}) should return a list of {BPE_MERGES} pairs of ids (merge k makes "
+        f"id 256 + k); it returned {str(merges)[:200]}.",
+    )
+    merges = [(int(a), int(b)) for a, b in merges]
+    pieces = {byte: bytes([byte]) for byte in range(256)}
+    ids = raw
+    for rank, pair in enumerate(merges):
+        counts = pair_counts(ids)
+        best = max(counts.values())
+        if rank == 0 and counts.get(pair, 0) != best:
+            once_per_word = [_once_per_word(words) for words in (text.split(), set(text.split()))]
+            top = max(counts, key=counts.get)
+            raise ExerciseIncorrect(
+                f"{exercise}: the first merge should be the most frequent adjacent pair of bytes of the training text, "
+                f"{_shown(top, pieces)}, which occurs {best} times; yours, {_shown(pair, pieces)}, occurs "
+                f"{counts.get(pair, 0)} times. Count every occurrence of each pair over the whole text (a pair that "
+                "occurs in many words, or twice in one word, counts each time)"
+                + (", not once per word." if any(c.get(pair, 0) == max(c.values()) for c in once_per_word) else ".")
+            )
+        expect(
+            pair[0] < 256 + rank and pair[1] < 256 + rank,
+            f"{exercise}: merge {rank} is {pair}, but only ids below {256 + rank} exist then (the bytes and the "
+            "earlier merges): merge k makes the id 256 + k.",
+        )
+        expect(
+            counts.get(pair, 0) == best,
+            f"{exercise}: after the first {rank} merges, merge {rank} should be a most frequent pair ({best} times), "
+            f"but {_shown(pair, pieces)} occurs {counts.get(pair, 0)} times in the training text merged so far. "
+            "After each merge, count the pairs again in the new sequence of ids (with the pair replaced).",
+        )
+        pieces[256 + rank] = pieces[pair[0]] + pieces[pair[1]]
+        ids = replace_pair(ids, pair, 256 + rank)
+
+    for sample in (*ROUND_TRIPS, held_out[:300]):
+        back = decoded(encoded(sample, merges), merges)
+        expect(
+            back == sample,
+            f"{exercise}: decode(encode(x)) should give x back; for x = {sample[:60]!r} it gave {back[:60]!r} "
+            f"({len(sample.encode('utf-8'))} bytes in, {len(back.encode('utf-8'))} out). Join the bytes of every id "
+            "and decode UTF-8 once at the end; a merge must neither lose nor repeat bytes.",
+        )
+    expect(
+        encoded(text, merges) == ids,
+        f"{exercise}: encoding the training text with its {BPE_MERGES} merges should give the ids training ended "
+        "with (apply every merge, in order, to the whole text).",
+    )
+
+    few = call_answer(train_bpe, exercise, "train_bpe(the same text, 10)", text, 10)
+    none = call_answer(train_bpe, exercise, "train_bpe(the same text, 0)", text, 0)
+    expect(len(none) == 0, f"{exercise}: train_bpe(text, 0) should learn no merge; it returned {none!r}.")
+    size = len(held_out.encode("utf-8"))
+    ratios = [size / len(encoded(held_out, [tuple(m) for m in learned])) for learned in (none, few, merges)]
+    expect(
+        ratios[0] < ratios[1] < ratios[2],
+        f"{exercise}: on held-out text, bytes per token should grow with the merges (0, 10, {BPE_MERGES}); yours "
+        f"gives {', '.join(f'{r:.2f}' for r in ratios)}.",
+    )
+    shown = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"bytes per token on the check's held-out text: {shown} with 0, 10 and {BPE_MERGES} merges")
     return passed(exercise)
