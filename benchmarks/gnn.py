@@ -2,23 +2,27 @@
 
 The notebook's own code (``helpers.lessons.graphs``, exported from its cells). It prints:
 
-* Zachary's karate club with two labelled members (Mr. Hi and the Officer): accuracy on the other
-  32 of the GCN, the MLP on the features alone (one-hot identities), GraphSAGE's mean aggregator and
-  label propagation, for each of the plan's five seeds, and their means;
+* Zachary's karate club with two labelled members: accuracy on the other 32 of the GCN, the MLP on the
+  features alone (one-hot identities), GraphSAGE's mean aggregator and label propagation; first with
+  the two leaders (Mr. Hi and the Officer) labelled, the notebook's setting, for each seed (only the
+  initial weights and dropout change, and the results hardly do), then with another labelled pair per
+  seed (one random member of each club), which is what a mean over seeds should vary;
 * the stochastic block model (3 communities of 3,000 people in full mode, noisy features, one graph
   drawn with the first seed): accuracy on the unlabelled people against the share of labelled ones
   (0.5 %, 1 %, 5 % in full mode) for the same four approaches, one run per seed and the mean;
-* the GCN's training time per epoch against the number of edges (the same people, average degree
-  10 to 100: ten times the edges), the time ratio over the edge ratio (1 is linear growth) and the
-  least-squares line (a fixed part plus a cost per edge).
+* the GCN's training time per epoch as the network grows at a fixed average degree (3,000 to 24,000
+  people in full mode: the edges grow with the people), the time ratio over the edge ratio (1 is
+  linear growth; a dense adjacency, quadratic in the people, gives about 6 over a 4x range, see
+  tests/test_gnn_lessons.py) and the least-squares line (a fixed part plus a cost per edge).
 
-Targets (both modes): the karate GCN's mean accuracy at least 0.9; at 1 % labelled, the GCN at least
-10 points above the MLP (mean over the seeds); the time per epoch growing no faster than the edges
-(time ratio / edge ratio at most 1).
+Targets (both modes), over the seeds (default 42, 1, 2, 3, 4): the karate GCN's mean accuracy at least
+0.9 with the leaders labelled (floor 0.9) and with a random labelled pair per seed (floor 0.75); at 1 %
+labelled, the GCN at least 10 points above the MLP on the mean (floor 5 on the worst seed); the time
+per epoch growing no faster than the edges (time ratio / edge ratio at most 1). With ``--check`` the
+figures go to ``benchmarks/results/gnn_MODE.json`` (:mod:`helpers.results`).
 
-    python benchmarks/gnn.py                     # COURSE_MODE (default full), seeds 42, 1, 2
-    python benchmarks/gnn.py --fast --seeds 42   # a quick check run (about half a minute)
-    python benchmarks/gnn.py --check             # exit 1 when a target is missed
+    python benchmarks/gnn.py --check             # COURSE_MODE (default full), seeds 42, 1, 2, 3, 4
+    python benchmarks/gnn.py --fast --seeds 42   # a quick look (about half a minute)
 """
 
 from __future__ import annotations
@@ -35,15 +39,21 @@ if TYPE_CHECKING:
     import keras
 
 MIN_KARATE_GCN_ACCURACY = 0.9
+FLOOR_KARATE_GCN_ACCURACY_ANY_PAIR = 0.75  # the worst random labelled pair
 MIN_GCN_GAIN_AT_1_PERCENT = 0.10
+FLOOR_GCN_GAIN_AT_1_PERCENT = 0.05
 MAX_GROWTH_AGAINST_LINEAR = 1.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds of the SBM runs (default 42,1,2)")
-    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    parser.add_argument(
+        "--seeds", default="42,1,2,3,4", help="comma-separated seeds, one run each (default 42,1,2,3,4)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write benchmarks/results/gnn_MODE.json; exit 1 if a target is missed"
+    )
     return parser.parse_args(argv)
 
 
@@ -58,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
+    from helpers import results
     from helpers.lessons import graphs as lesson
 
+    version = results.code_version()  # the code that runs, read before the training
     plan = lesson.graph_plan(mode)
     print(
         f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   networkx {nx.__version__}   "
@@ -74,19 +86,27 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     karate = lesson.karate_club()
-    karate_rows = []
-    print("\nkarate club, labelled: members 0 (Mr. Hi) and 33 (the Officer); accuracy on the other 32")
-    for seed in plan.karate_seeds:
-        rows = lesson.compare_node_classifiers(karate, np.array([0, 33]), builders(2), plan, seed)
-        print(
-            f"  seed {seed:>2}  " + "   ".join(f"{row['approach']} {row['accuracy']:.3f}" for row in rows), flush=True
-        )
-        karate_rows += [{**row, "seed": seed} for row in rows]
-    karate_results = pd.DataFrame(karate_rows)
-    karate_table = karate_results.groupby("approach", sort=False)["accuracy"].agg(["mean", "min", "max"])
-    karate_table["mean seconds"] = karate_results.groupby("approach", sort=False)["seconds"].mean()
-    print(f"\nkarate club over seeds {list(plan.karate_seeds)}\n")
-    print(karate_table.round(3).to_string())
+    per_seed: dict[int, dict[str, float]] = {seed: {} for seed in seeds}
+    for setting in ("the leaders", "a random pair"):
+        karate_rows = []
+        print(f"\nkarate club, labelled: {setting} (one per club); accuracy on the other 32")
+        for seed in seeds:
+            labelled = (
+                np.array([0, 33]) if setting == "the leaders" else lesson.labelled_nodes(karate.labels, 0.0, seed)
+            )
+            rows = lesson.compare_node_classifiers(karate, labelled, builders(2), plan, seed)
+            print(
+                f"  seed {seed:>2}, members {labelled.tolist()}  "
+                + "   ".join(f"{row['approach']} {row['accuracy']:.3f}" for row in rows),
+                flush=True,
+            )
+            karate_rows += [{**row, "seed": seed} for row in rows]
+            per_seed[seed] |= {f"karate, {setting} labelled: {row['approach']}": row["accuracy"] for row in rows}
+        karate_results = pd.DataFrame(karate_rows)
+        karate_table = karate_results.groupby("approach", sort=False)["accuracy"].agg(["mean", "min", "max"])
+        karate_table["mean seconds"] = karate_results.groupby("approach", sort=False)["seconds"].mean()
+        print(f"\nkarate club, {setting} labelled, over seeds {seeds}\n")
+        print(karate_table.round(3).to_string())
 
     sbm = lesson.plan_sbm(plan, seeds[0])
     inside = float(np.mean(sbm.labels[sbm.edges[:, 0]] == sbm.labels[sbm.edges[:, 1]]))
@@ -105,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             sbm_rows += [{**row, "seed": seed, "labelled (%)": 100 * share} for row in rows]
+            per_seed[seed] |= {f"SBM, {100 * share:g} % labelled: {row['approach']}": row["accuracy"] for row in rows}
     sbm_results = pd.DataFrame(sbm_rows)
     sbm_summary = sbm_results.groupby(["labelled (%)", "approach"], sort=False)["accuracy"].agg(["mean", "min", "max"])
     print(f"\nSBM accuracy on the unlabelled people, over seeds {seeds}\n")
@@ -113,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nlabel-efficiency table (mean accuracy; rows: approach, columns: labelled people in %)\n")
     print(curve.round(3).to_string())
 
-    timing = lesson.epoch_seconds_against_edges(plan, seeds[0])
+    timing = lesson.epoch_seconds_against_size(plan, seeds[0])
     growth = lesson.growth_against_linear(timing)
-    print(f"\nGCN training time per epoch against edges ({sbm.num_nodes:,} people, {plan.timing_epochs} epochs each)\n")
+    print(f"\nGCN training time per epoch as the network grows (average degree 10, {plan.timing_epochs} epochs each)\n")
     table = pd.DataFrame(timing)
     table["ms per epoch"] = 1000 * table.pop("seconds per epoch")
     table["ms per 100,000 edges"] = table["ms per epoch"] / table["edges"] * 100_000
@@ -128,24 +149,38 @@ def main(argv: list[str] | None = None) -> int:
     fixed, per_edge = lesson.linear_time_fit(timing)
     print(f"least-squares line: {1000 * fixed:.2f} ms + {1e8 * per_edge:.2f} ms per 100,000 edges")
 
-    gcn_karate = float(karate_table.loc["GCN", "mean"])
-    gain = float(curve.loc["GCN", 1.0] - curve.loc["MLP (features only)", 1.0]) if 1.0 in curve.columns else None
-    print(
-        f"\nkarate GCN mean accuracy {gcn_karate:.3f} (target >= {MIN_KARATE_GCN_ACCURACY}); "
-        f"MLP {karate_table.loc['MLP (features only)', 'mean']:.3f}"
-    )
-    met = gcn_karate >= MIN_KARATE_GCN_ACCURACY
-    if gain is None:
-        print("no 1 % share in this plan: the SBM target is not measured")
-        met = False
-    else:
-        print(f"SBM at 1 %: GCN minus MLP {100 * gain:+.1f} points (target >= {100 * MIN_GCN_GAIN_AT_1_PERCENT:.0f})")
-        met &= gain >= MIN_GCN_GAIN_AT_1_PERCENT
-    print(f"time ratio / edge ratio {growth:.2f} (target <= {MAX_GROWTH_AGAINST_LINEAR})")
-    met &= growth <= MAX_GROWTH_AGAINST_LINEAR
-    print(f"targets: {'met' if met else 'NOT met'}")
+    def figure(name: str) -> list[float]:
+        return [per_seed[seed][name] for seed in seeds]
+
+    targets = {
+        f"karate GCN, the leaders labelled, mean >= {MIN_KARATE_GCN_ACCURACY}": results.target(
+            figure("karate, the leaders labelled: GCN"), MIN_KARATE_GCN_ACCURACY, MIN_KARATE_GCN_ACCURACY
+        ),
+        f"karate GCN, a random pair labelled, mean >= {MIN_KARATE_GCN_ACCURACY} "
+        f"(floor {FLOOR_KARATE_GCN_ACCURACY_ANY_PAIR})": results.target(
+            figure("karate, a random pair labelled: GCN"), MIN_KARATE_GCN_ACCURACY, FLOOR_KARATE_GCN_ACCURACY_ANY_PAIR
+        ),
+    }
+    if 0.01 in plan.label_shares:
+        for seed in seeds:
+            per_seed[seed]["SBM, 1 % labelled: GCN minus MLP"] = (
+                per_seed[seed]["SBM, 1 % labelled: GCN"] - per_seed[seed]["SBM, 1 % labelled: MLP (features only)"]
+            )
+        targets[
+            f"SBM at 1 % labelled: GCN at least {100 * MIN_GCN_GAIN_AT_1_PERCENT:.0f} points above the MLP "
+            f"(floor {100 * FLOOR_GCN_GAIN_AT_1_PERCENT:.0f})"
+        ] = results.target(
+            figure("SBM, 1 % labelled: GCN minus MLP"), MIN_GCN_GAIN_AT_1_PERCENT, FLOOR_GCN_GAIN_AT_1_PERCENT
+        )
+    targets[f"time ratio / edge ratio at most {MAX_GROWTH_AGAINST_LINEAR}"] = {
+        "measured": growth,
+        "met": growth <= MAX_GROWTH_AGAINST_LINEAR,
+    }
+    missed = results.print_targets(targets)
+    if args.check:
+        print(f"wrote {results.write_results('gnn', mode, seeds, per_seed, targets, version)}")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
-    return 1 if args.check and not met else 0
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -128,6 +130,29 @@ def test_training_records_losses_embeddings_and_time() -> None:
 def test_growth_against_linear_is_the_time_ratio_over_the_edge_ratio() -> None:
     rows = [{"edges": 1000, "seconds per epoch": 0.01}, {"edges": 10_000, "seconds per epoch": 0.05}]
     assert graphs.growth_against_linear(rows) == pytest.approx(0.5)
+
+
+class DenseGraphConvolution(graphs.GraphConvolution):
+    """The wrong way: Â stored dense, a number for every pair of people."""
+
+    def call(self, features, adjacency):
+        return self.activation(tf.sparse.to_dense(adjacency) @ (features @ self.kernel) + self.bias)
+
+
+class DenseGCN(graphs.GCN):
+    layer_type = DenseGraphConvolution
+
+
+def test_the_linearity_check_passes_a_sparse_adjacency_and_fails_a_dense_one() -> None:
+    """Notebook 11's bound (time ratio over edge ratio at most 1, as the network grows at a fixed degree) can
+    fail: a dense Â grows with the square of the people, about 4 x faster than the edges over a 4 x range."""
+    plan = dataclasses.replace(graphs.graph_plan("fast"), timing_sizes=(500, 2000), timing_epochs=6)
+    sparse = graphs.epoch_seconds_against_size(plan, 42)
+    dense = graphs.epoch_seconds_against_size(plan, 42, DenseGCN)
+    assert [row["people"] for row in sparse] == [1500, 6000] and sparse[1]["edges"] > 3.5 * sparse[0]["edges"]
+    max_growth_against_linear = 1.0  # the notebook's MAX_GROWTH_AGAINST_LINEAR
+    assert graphs.growth_against_linear(sparse) <= max_growth_against_linear, sparse
+    assert graphs.growth_against_linear(dense) > 1.5 * max_growth_against_linear, dense
 
 
 # Exercise 2: mean aggregation.

@@ -34,7 +34,7 @@ class GraphPlan:
     feature_width: int
     feature_noise: float  # standard deviation of the noise around each community's feature mean
     label_shares: tuple[float, ...]  # shares of labelled people for the accuracy table
-    timing_degrees: tuple[float, ...]  # average degrees of the timing graphs: same people, growing edges
+    timing_sizes: tuple[int, ...]  # people per community of the timing graphs: the same friends each, more people
     timing_epochs: int
 
 
@@ -54,7 +54,7 @@ def graph_plan(mode: str) -> GraphPlan:
         feature_width=16,
         feature_noise=1.0,
         label_shares=by_mode(mode, fast=(0.01, 0.05), full=(0.005, 0.01, 0.05)),
-        timing_degrees=by_mode(mode, fast=(10.0, 100.0), full=(10.0, 20.0, 50.0, 100.0)),
+        timing_sizes=by_mode(mode, fast=(600, 2400), full=(1000, 2000, 4000, 8000)),
         timing_epochs=by_mode(mode, fast=10, full=30),
     )
 
@@ -376,25 +376,28 @@ def stochastic_block_model(
     return NodeGraph(undirected_edges(np.concatenate(blocks)), features.astype(np.float32), labels, names)
 
 
-def plan_sbm(plan: GraphPlan, seed: int, average_degree: float | None = None) -> NodeGraph:
-    """The plan's stochastic block model; with ``average_degree``, the same people with that many friends each
-    on average (in the plan's proportions within and between groups)."""
-    within, between = plan.degree_within, plan.degree_between
-    if average_degree is not None:
-        scale = average_degree / (within + between)
-        within, between = within * scale, between * scale
+def plan_sbm(plan: GraphPlan, seed: int, community_size: int | None = None) -> NodeGraph:
+    """The plan's stochastic block model; with ``community_size``, that many people per community (each with
+    the plan's number of friends on average)."""
     return stochastic_block_model(
-        plan.community_size, plan.communities, within, between, plan.feature_width, plan.feature_noise, seed
+        community_size or plan.community_size,
+        plan.communities,
+        plan.degree_within,
+        plan.degree_between,
+        plan.feature_width,
+        plan.feature_noise,
+        seed,
     )
 
 
-def epoch_seconds_against_edges(plan: GraphPlan, seed: int) -> list[dict[str, float]]:
-    """The GCN's seconds per training epoch on the plan's people with each of its ``timing_degrees``."""
+def epoch_seconds_against_size(plan: GraphPlan, seed: int, model_type: type[GCN] = GCN) -> list[dict[str, float]]:
+    """Seconds per training epoch of a ``model_type`` (the GCN) on the plan's block model with each of its
+    ``timing_sizes`` people per community."""
     rows = []
-    for degree in plan.timing_degrees:
-        graph = plan_sbm(plan, seed, degree)
+    for community_size in plan.timing_sizes:
+        graph = plan_sbm(plan, seed, community_size)
         seed_everything(seed)
-        model = GCN(plan.hidden_units, graph.num_classes, plan.dropout)
+        model = model_type(plan.hidden_units, graph.num_classes, plan.dropout)
         training = train_node_classifier(
             model,
             tf.constant(graph.features),
@@ -406,7 +409,7 @@ def epoch_seconds_against_edges(plan: GraphPlan, seed: int) -> list[dict[str, fl
             weight_decay=plan.weight_decay,
         )
         rows.append(
-            {"average degree": degree, "edges": len(graph.edges), "seconds per epoch": training.seconds_per_epoch}
+            {"people": graph.num_nodes, "edges": len(graph.edges), "seconds per epoch": training.seconds_per_epoch}
         )
     return rows
 
