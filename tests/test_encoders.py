@@ -79,11 +79,6 @@ def test_missing_checkpoint_says_what_to_do(tmp_path: Path) -> None:
         minilm_numpy.load_bert_weights(tmp_path)
 
 
-def mean_pool(vectors, mask):
-    mask = np.asarray(mask, dtype=float)[:, :, None]
-    return (vectors * mask).sum(axis=1) / mask.sum(axis=1)
-
-
 def whole_words(tokens, rate, rng):
     chosen = np.zeros(len(tokens), dtype=bool)
     word_chosen = False
@@ -124,18 +119,6 @@ def test_whole_word_masking_check() -> None:
         encoders.check_whole_word_masking(lambda tokens, rate, rng: whole_words(tokens, 2 * rate, rng))
     with pytest.raises(ExerciseIncorrect, match="one boolean per token"):
         encoders.check_whole_word_masking(lambda tokens, rate, rng: whole_words(tokens, rate, rng)[1:])
-
-
-def test_mean_pooling_check() -> None:
-    assert "correct" in encoders.check_mean_pooling(mean_pool)
-    with pytest.raises(ExerciseIncorrect, match="padding included"):
-        encoders.check_mean_pooling(lambda v, m: v.mean(axis=1))
-    with pytest.raises(ExerciseIncorrect, match="full length"):
-        encoders.check_mean_pooling(lambda v, m: (v * m[:, :, None]).mean(axis=1))
-    with pytest.raises(ExerciseIncorrect, match="normalising"):
-        encoders.check_mean_pooling(lambda v, m: mean_pool(v, m) / np.linalg.norm(mean_pool(v, m), axis=1)[:, None])
-    with pytest.raises(ExerciseIncorrect, match="shape"):
-        encoders.check_mean_pooling(lambda v, m: mean_pool(v, m)[0])
 
 
 def top_k(queries, corpus, k):

@@ -364,21 +364,23 @@ def compare_small_encoders(
     return rows
 
 
+@tf.function(reduce_retracing=True)
+def unit_vectors(backbone: keras_hub.models.BertBackbone, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
+    """Unit-length mean-pooled vectors of preprocessed ``inputs``: one compiled function for every call,
+    traced once per backbone and input length (a new ``tf.function`` per call would trace the backbone anew)."""
+    pooled = mean_pool(backbone(inputs)["sequence_output"], inputs["padding_mask"])
+    return tf.math.l2_normalize(pooled, axis=1)
+
+
 def sentence_embeddings(
     backbone: keras_hub.models.BertBackbone,
     preprocessor: keras_hub.models.BertTextClassifierPreprocessor,
     texts: list[str],
 ) -> np.ndarray:
-    """Unit-length mean-pooled vectors of ``texts`` from a BERT backbone, (len(texts), width), through
-    ``tf.data`` (batches of 128, then the preprocessor) and the backbone in one ``tf.function``."""
-
-    @tf.function
-    def vectors(inputs: dict[str, tf.Tensor]) -> tf.Tensor:
-        pooled = mean_pool(backbone(inputs)["sequence_output"], inputs["padding_mask"])
-        return tf.math.l2_normalize(pooled, axis=1)
-
-    batches = tf.data.Dataset.from_tensor_slices(texts).batch(128).map(preprocessor)
-    return np.concatenate([vectors(batch).numpy() for batch in batches])
+    """Unit-length mean-pooled vectors of ``texts`` from a BERT backbone, (len(texts), width), by batches of
+    128: the preprocessor, then the backbone and the pooling in the compiled :func:`unit_vectors`."""
+    batches = (preprocessor(texts[start : start + 128]) for start in range(0, len(texts), 128))
+    return np.concatenate([unit_vectors(backbone, inputs).numpy() for inputs in batches])
 
 
 def top_k_accuracy(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
