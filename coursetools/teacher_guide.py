@@ -9,8 +9,9 @@ mode, machine and seconds per notebook). ``python -m coursetools.teacher_guide``
 2. rewrites the generated sections of ``docs/teacher_guide.md`` (between ``teacher-guide:...``
    markers): the minutes table, with "not measured yet" and the command to measure it wherever a
    figure is missing, and the one-day, two-day and five-day agendas. Each notebook's session is its
-   reading time (markdown words at WORDS_PER_MINUTE), its measured running time and EXERCISE_MIN per
-   exercise, rounded up to SLOT_MIN; the days run 09:00-17:00, and a plan that does not fit says so.
+   reading time (markdown words at WORDS_PER_MINUTE), its measured running time, EXERCISE_MIN per
+   warm-up exercise and BUILD_EXERCISE_MIN per build exercise, rounded up to SLOT_MIN; the days run
+   09:00-17:00, and a plan that does not fit says so.
 
 ``--no-record`` skips step 1: the guide is rebuilt from ``docs/timings.json`` and the notebooks alone.
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coursetools.edition import cell_source, find_notebooks, is_solution, read_notebook
+from coursetools.edition import BUILD, cell_source, exercise_kinds, find_notebooks, is_solution, read_notebook
 
 GUIDE = Path("docs/teacher_guide.md")
 ARCHIVE = Path("docs/timings.json")
@@ -118,15 +119,19 @@ class NotebookInfo:
     title: str
     exercises: int
     words: int  # words in its markdown cells: how much there is to explain
+    builds: int = 0  # how many of the exercises are build exercises (the others are warm-ups)
 
 
 def notebook_info(path: Path) -> NotebookInfo:
-    """Title (the first ``# `` heading of the first markdown cell), exercise count and prose words of a notebook."""
-    cells = read_notebook(path)["cells"]
+    """Title (the first ``# `` heading of the first markdown cell), exercise and build exercise counts and prose
+    words of a notebook."""
+    notebook = read_notebook(path)
+    cells = notebook["cells"]
     first_markdown = next((cell_source(cell) for cell in cells if cell["cell_type"] == "markdown"), "")
     title = next((line[2:].strip() for line in first_markdown.splitlines() if line.startswith("# ")), path.stem)
     words = sum(len(cell_source(cell).split()) for cell in cells if cell["cell_type"] == "markdown")
-    return NotebookInfo(f"{NOTEBOOKS.as_posix()}/{path.name}", title, sum(map(is_solution, cells)), words)
+    builds = sum(kind == BUILD for kind in exercise_kinds(notebook).values())
+    return NotebookInfo(f"{NOTEBOOKS.as_posix()}/{path.name}", title, sum(map(is_solution, cells)), words, builds)
 
 
 def minutes_text(seconds: float) -> str:
@@ -157,7 +162,8 @@ def times_section(archive: dict[str, Any], notebooks: Sequence[NotebookInfo]) ->
 
 
 WORDS_PER_MINUTE = 200  # reading pace: a notebook's reading time is the words of its markdown cells at this pace
-EXERCISE_MIN = 10  # minutes per exercise: read it, write the answer, run its check, a word on the answer
+EXERCISE_MIN = 10  # minutes per warm-up exercise: read it, write the answer, run its check, a word on the answer
+BUILD_EXERCISE_MIN = 35  # minutes per build exercise: the middle of the estimates in the guide's table
 SLOT_MIN = 5  # every session rounds up to a multiple of this many minutes
 DAY_START, DAY_END = 9 * 60, 17 * 60
 BREAKS = ((10 * 60 + 30, 15, "Break"), (12 * 60 + 30, 60, "Lunch"), (15 * 60, 15, "Break"))
@@ -185,7 +191,14 @@ class Session:
 
     @property
     def exercise_minutes(self) -> int:
-        return self.per_exercise * self.info.exercises
+        """``per_exercise`` for each warm-up, BUILD_EXERCISE_MIN for each build exercise."""
+        return self.per_exercise * (self.info.exercises - self.info.builds) + BUILD_EXERCISE_MIN * self.info.builds
+
+    @property
+    def exercise_text(self) -> str:
+        """``2 × 10 + 1 × 35``: warm-ups and build exercises with their minutes each."""
+        warm_ups = f"{self.info.exercises - self.info.builds} × {self.per_exercise}"
+        return warm_ups + (f" + {self.info.builds} × {BUILD_EXERCISE_MIN}" if self.info.builds else "")
 
     @property
     def minutes(self) -> int:
@@ -368,7 +381,7 @@ def row_text(row: Row) -> str:
             f"[{item.info.title}](../{item.info.path})",
             f"{item.reading:.1f}",
             running,
-            f"{item.info.exercises} × {item.per_exercise}",
+            item.exercise_text,
             str(item.minutes),
         ]
     return f"| {row.day} | {clock(row.start)} | " + " | ".join(cells) + " |"
@@ -422,7 +435,7 @@ def agenda(archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Pla
                 f"**This plan does not fit {plan.days} days of 09:00-17:00** with this model: "
                 + "; ".join(map(late_text, late))
                 + (
-                    f". With {fitting} minutes per exercise instead of {EXERCISE_MIN} it would fit." if fitting else "."
+                    f". With {fitting} minutes per warm-up instead of {EXERCISE_MIN} it would fit." if fitting else "."
                 ),
             ]
         fast = [item for item in covered if item.mode == "fast"]

@@ -89,8 +89,12 @@ LINK = re.compile(r"\[(.*)\]\(\.\./(notebooks/[^)]+)\)")
 RUNNING = re.compile(r"(\d+\.\d) \((fast|full)")
 
 
-def notebook_facts(folder: Path) -> dict[str, tuple[int, int]]:
-    """(words of markdown, exercises) of every notebook file, counted here, not by the module under test."""
+BUILD_TITLE = re.compile(r"\*\*Build exercise (\d+)")
+
+
+def notebook_facts(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """(words of markdown, exercises, build exercises) of every notebook file, counted here, not by the module
+    under test."""
     facts = {}
     for path in sorted(folder.glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -99,12 +103,23 @@ def notebook_facts(folder: Path) -> dict[str, tuple[int, int]]:
             len(source.split()) for cell, source in zip(cells, text, strict=True) if cell["cell_type"] == "markdown"
         )
         exercises = sum("solution" in cell.get("metadata", {}).get("tags", []) for cell in cells)
-        facts[f"notebooks/{path.name}"] = (words, exercises)
+        markdown = [source for cell, source in zip(cells, text, strict=True) if cell["cell_type"] == "markdown"]
+        builds = len({number for source in markdown for number in BUILD_TITLE.findall(source)})
+        facts[f"notebooks/{path.name}"] = (words, exercises, builds)
     return facts
 
 
+def exercise_minutes(count: int, builds: int) -> int:
+    return (count - builds) * teacher_guide.EXERCISE_MIN + builds * teacher_guide.BUILD_EXERCISE_MIN
+
+
+def exercise_text(count: int, builds: int) -> str:
+    text = f"{count - builds} × {teacher_guide.EXERCISE_MIN}"
+    return text + (f" + {builds} × {teacher_guide.BUILD_EXERCISE_MIN}" if builds else "")
+
+
 def agenda_problems(
-    text: str, facts: dict[str, tuple[int, int]], archive: dict, days: int, covers_all: bool
+    text: str, facts: dict[str, tuple[int, int, int]], archive: dict, days: int, covers_all: bool
 ) -> list[str]:
     """Everything wrong with a generated agenda; empty when it adds up.
 
@@ -112,7 +127,8 @@ def agenda_problems(
     day 1, a break, lunch and a break every day at or after 10:30, 12:30 and 15:00, and the recap last;
     every day ends by 17:00 unless the text says the plan does not fit and by how much; each notebook
     session lasts reading (words at 200 a minute) + running (fast mode, or full mode where measured in the
-    multi-day plans) + exercises (EXERCISE_MIN each), rounded up to 5; a multi-day plan has every notebook
+    multi-day plans) + exercises (EXERCISE_MIN per warm-up, BUILD_EXERCISE_MIN per build exercise), rounded
+    up to 5; a multi-day plan has every notebook
     once, in course order; the one-day plan has notebooks from 00 on, in course order, and the next one
     would not fit in its free time.
     """
@@ -155,13 +171,13 @@ def agenda_problems(
                 continue
             path = link.group(2)
             seen.append(path)
-            words, count = facts[path]
+            words, count, builds = facts[path]
             entry = archive.get("full-cpu", {}).get(path) if covers_all else None
             mode = "full" if entry else "fast"
             entry = entry or archive["fast-cpu"][path]
-            model = words / WORDS_PER_MINUTE + entry["seconds"] / 60 + count * teacher_guide.EXERCISE_MIN
+            model = words / WORDS_PER_MINUTE + entry["seconds"] / 60 + exercise_minutes(count, builds)
             stated = RUNNING.match(running)
-            if (reading, exercises) != (f"{words / WORDS_PER_MINUTE:.1f}", f"{count} × {teacher_guide.EXERCISE_MIN}"):
+            if (reading, exercises) != (f"{words / WORDS_PER_MINUTE:.1f}", exercise_text(count, builds)):
                 problems.append(f"{path}: reading {reading}, exercises {exercises} are not the model's")
             if not stated or stated.groups() != (f"{entry['seconds'] / 60:.1f}", mode):
                 problems.append(f"{path}: running {running}, expected {entry['seconds'] / 60:.1f} ({mode})")
@@ -173,9 +189,9 @@ def agenda_problems(
         if seen != order[: len(seen)]:
             problems.append(f"the one-day notebooks {seen} are not the first ones in course order")
         elif len(seen) < len(order):
-            words, count = facts[order[len(seen)]]
+            words, count, builds = facts[order[len(seen)]]
             run = archive["fast-cpu"][order[len(seen)]]["seconds"] / 60
-            following = 5 * math.ceil((words / WORDS_PER_MINUTE + run + count * teacher_guide.EXERCISE_MIN) / 5)
+            following = 5 * math.ceil((words / WORDS_PER_MINUTE + run + exercise_minutes(count, builds)) / 5)
             if following <= free:
                 problems.append(f"{order[len(seen)]} ({following} minutes) fits in the {free} free minutes")
     return problems
@@ -185,7 +201,7 @@ SYNTHETIC = {
     "fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in NOTEBOOKS},
     "full-cpu": {NOTEBOOKS[1].path: {"seconds": 1200.0, "machine": "m", "measured": "d"}},
 }
-FACTS = {info.path: (info.words, info.exercises) for info in NOTEBOOKS}
+FACTS = {info.path: (info.words, info.exercises, info.builds) for info in NOTEBOOKS}
 
 
 def test_a_session_is_reading_at_200_words_a_minute_plus_running_plus_exercises_rounded_up_to_5() -> None:
@@ -216,20 +232,20 @@ def test_one_day_takes_the_notebooks_in_order_while_the_day_ends_by_17_and_says_
     # 60-minute sessions: 480 minutes less 90 of breaks and lunch and 30 of welcome and recap hold 6
     assert "Covers notebooks 00, 01, 02, 03, 04, 05 (6 of 12) and ends at 17:00" in text
     assert "leaves 06, 07, 08, 09, 10, 11 for another day" in text
-    facts = {info.path: (info.words, info.exercises) for info in many}
+    facts = {info.path: (info.words, info.exercises, info.builds) for info in many}
     assert agenda_problems(text, facts, archive, 1, False) == []
 
 
 def test_a_plan_that_does_not_fit_says_by_how_much_and_still_covers_every_notebook() -> None:
     many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 4, 3000) for n in range(14)]
     archive = {"fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in many}}
-    facts = {info.path: (info.words, info.exercises) for info in many}
+    facts = {info.path: (info.words, info.exercises, info.builds) for info in many}
     two_day = teacher_guide.agenda(archive, many, teacher_guide.TWO_DAY)
     # 14 sessions of 60 minutes: day 1 holds 6 and the welcome; day 2 the other 8, 90 minutes of breaks and
     # the recap: 585 minutes from 09:00, 18:45; with 8 minutes per exercise, 50-minute sessions fit
     assert "**This plan does not fit 2 days of 09:00-17:00**" in two_day
     assert "day 2 ends at 18:45, 105 minutes late; to end by 17:00 it would leave out 12, 13" in two_day
-    assert "With 8 minutes per exercise instead of 10 it would fit." in two_day
+    assert "With 8 minutes per warm-up instead of 10 it would fit." in two_day
     assert agenda_problems(two_day, facts, archive, 2, True) == []
     five_day = teacher_guide.agenda(archive, many, teacher_guide.FIVE_DAY)
     assert "does not fit" not in five_day
@@ -333,7 +349,7 @@ def test_the_check_fails_on_a_tampered_agenda(plan: teacher_guide.Plan, change, 
 def test_the_check_fails_on_an_overrun_the_guide_does_not_state() -> None:
     many = [NotebookInfo(f"notebooks/{n:02d}.ipynb", f"{n:02d} · Topic", 4, 3000) for n in range(14)]
     archive = {"fast-cpu": {info.path: {"seconds": 60.0, "machine": "m", "measured": "d"} for info in many}}
-    facts = {info.path: (info.words, info.exercises) for info in many}
+    facts = {info.path: (info.words, info.exercises, info.builds) for info in many}
     text = teacher_guide.agenda(archive, many, teacher_guide.TWO_DAY)
     silent = text[: text.index("**This plan does not fit")]
     assert any("does not say so" in problem for problem in agenda_problems(silent, facts, archive, 2, True))
@@ -386,4 +402,7 @@ def test_the_committed_guide_is_generated_from_the_measured_timings_and_lists_ev
     assert all(heading in guide for heading in headings)
     # the prose states the model the agendas use
     assert f"{teacher_guide.WORDS_PER_MINUTE} words a minute" in guide
-    assert f"{teacher_guide.EXERCISE_MIN} minutes per exercise" in guide
+    assert (
+        f"{teacher_guide.EXERCISE_MIN} minutes per warm-up exercise and {teacher_guide.BUILD_EXERCISE_MIN} per build"
+        in " ".join(guide.split())
+    )
