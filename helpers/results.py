@@ -107,10 +107,10 @@ def read_results(name: str, mode: str, folder: Path = RESULTS_DIR) -> dict[str, 
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def recorded_summary(name: str, mode: str = "full", folder: Path = RESULTS_DIR) -> str:
+def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path = RESULTS_DIR) -> str:
     """What ``benchmarks/NAME.py --check`` last recorded in ``mode``, as text for a notebook's results section:
-    where and when it ran, every figure's mean, min and max over the seeds, and each target met or not.
-    Says how to record it when no file is there."""
+    where and when it ran, the mean, min and max over the seeds of every figure whose name contains ``only``,
+    and each target met or not. Says how to record it when no file is there."""
     document = read_results(name, mode, folder)
     if document is None:
         return f"No {mode}-mode results recorded yet: run `python benchmarks/{name}.py --check` (COURSE_MODE={mode})."
@@ -121,8 +121,9 @@ def recorded_summary(name: str, mode: str = "full", folder: Path = RESULTS_DIR) 
         f"{document['benchmark']} --check, {mode} mode, on {document['date']} ({document['machine']}; code {commit}), "
         f"seeds {', '.join(str(seed) for seed in document['seeds'])}:"
     ]
-    width = max(len(figure) for figure in document["summary"])
-    for figure, values in document["summary"].items():
+    shown = {figure: values for figure, values in document["summary"].items() if only in figure}
+    width = max((len(figure) for figure in shown), default=0)
+    for figure, values in shown.items():
         lines.append(
             f"  {figure:<{width}}  mean {values['mean']:.4g}  min {values['min']:.4g}  max {values['max']:.4g}"
         )

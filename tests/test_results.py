@@ -47,3 +47,5 @@ def test_recorded_summary_shows_provenance_figures_and_targets(tmp_path: Path) -
     text = results.recorded_summary("demo", "full", folder=tmp_path)
     assert "code 0123456789 with uncommitted changes" in text and "seeds 42, 1" in text
     assert "gap  mean 0.04  min -0.02  max 0.1" in text and "NOT met  gap >= 0.15" in text
+    only = results.recorded_summary("demo", "full", only="speed", folder=tmp_path)
+    assert "mean 0.04" not in only and "NOT met  gap >= 0.15" in only, "the filter keeps the targets"
