@@ -176,24 +176,6 @@ def build_model_in(precision: str) -> keras.Model:
     return keras.models.clone_model(model, clone_function=output_in_float32)
 
 
-def make_scaled_train_step(
-    model: keras.Model, optimizer: keras.optimizers.LossScaleOptimizer, loss_fn: keras.losses.Loss
-) -> Callable:
-    """Notebook 02's step with loss scaling, for float16: the gradients of the scaled loss, which
-    ``apply_gradients`` divides by the scale again (skipping a step whose gradients overflowed)."""
-
-    def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        with tf.GradientTape() as tape:
-            outputs = model(x, training=True)
-            loss = loss_fn(y, outputs)
-            scaled_loss = optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled_loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss, outputs
-
-    return step
-
-
 def compile_step(step: Callable, execution: str) -> Callable:
     """The training step as it is (eager), traced into a graph, or compiled by XLA."""
     if execution not in ("eager", "graph", "xla"):
@@ -212,6 +194,24 @@ def several_steps(step: Callable, steps: int) -> Callable:
             step(x, y)
 
     return run
+
+
+def make_scaled_train_step(
+    model: keras.Model, optimizer: keras.optimizers.LossScaleOptimizer, loss_fn: keras.losses.Loss
+) -> Callable:
+    """Notebook 02's step with loss scaling, for float16: the gradients of the scaled loss, which
+    ``apply_gradients`` divides by the scale again (skipping a step whose gradients overflowed)."""
+
+    def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            outputs = model(x, training=True)
+            loss = loss_fn(y, outputs)
+            scaled_loss = optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        return loss, outputs
+
+    return step
 
 
 class RungTrainer:
