@@ -149,3 +149,29 @@ def test_mirrored_strategy_over_two_logical_cpus_trains_with_fit(folder: Path) -
     done = events_in(log)[-1]
     assert done["strategy"] == "MirroredStrategy" and done["replicas"] == 2
     assert done["losses"]["2"] < done["losses"]["1"] and done["test_accuracy"] > 0.5
+
+
+def test_bytes_sent_between_snapshots_never_go_negative_when_a_socket_closes_or_opens() -> None:
+    before = {"a -> b": 1_000, "c -> d": 50_000}
+    after = {"a -> b": 4_000, "e -> f": 2_500}  # c -> d closed, e -> f opened in between
+    assert distributed_worker.bytes_sent_between(before, after) == 3_000 + 2_500
+    reopened = {"a -> b": 700}  # the same ports, a new socket: all its bytes are new
+    assert distributed_worker.bytes_sent_between(before, reopened) == 700
+    assert distributed_worker.bytes_sent_between(before, before) == 0
+
+
+def test_socket_bytes_sent_counts_this_process_sockets_by_address() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        accepted, _ = server.accept()
+        with client, accepted:
+            before = distributed_worker.socket_bytes_sent() or {}
+            client.sendall(b"x" * 5_000)
+            accepted.recv(5_000)
+            after = distributed_worker.socket_bytes_sent()
+            if after is None:
+                pytest.skip("no ss (iproute2) on this machine")
+            assert distributed_worker.bytes_sent_between(before, after) >= 5_000
+            assert any(key.startswith("127.0.0.1:") and " -> 127.0.0.1:" in key for key in after)

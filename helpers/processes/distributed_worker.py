@@ -70,20 +70,28 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
-def socket_bytes_sent(pid: int | None = None) -> int | None:
-    """Bytes the TCP sockets of process ``pid`` (default: this one) have sent so far, summed from the kernel's
-    per-socket counters (``ss -tinp``, iproute2; Linux). None where ``ss`` is missing or shows no counters."""
+def socket_bytes_sent(pid: int | None = None) -> dict[str, int] | None:
+    """Bytes each TCP socket of process ``pid`` (default: this one) has sent so far, keyed by its local and peer
+    addresses, from the kernel's per-socket counters (``ss -tinp``, iproute2; Linux). None where ``ss`` is
+    missing or shows no counters."""
     if shutil.which("ss") is None:
         return None
     listing = subprocess.run(["ss", "-tinpH"], capture_output=True, text=True, check=False).stdout
-    owner, total, found = f"pid={pid or os.getpid()},", 0, False
-    mine = False
+    owner, counters, mine, key = f"pid={pid or os.getpid()},", {}, False, ""
     for line in listing.splitlines():
-        if not line[:1].isspace():  # a socket's first line names its process; its counters follow, indented
-            mine = owner in line
+        if not line[:1].isspace():  # a socket's first line names its addresses and process; its counters follow
+            fields = line.split()
+            mine, key = owner in line, " -> ".join(fields[3:5])
         elif mine and (match := re.search(r"bytes_sent:(\d+)", line)):
-            total, found = total + int(match.group(1)), True
-    return total if found else None
+            counters[key] = counters.get(key, 0) + int(match.group(1))
+    return counters or None
+
+
+def bytes_sent_between(before: dict[str, int], after: dict[str, int]) -> int:
+    """What the sockets sent between two :func:`socket_bytes_sent` snapshots: each socket's increase, all the
+    bytes of a socket opened in between (a counter below its old value is a new socket on the same ports). A
+    socket closed in between is not in ``after``: what it sent after ``before`` goes uncounted, never negative."""
+    return sum(sent - before.get(key, 0) if sent >= before.get(key, 0) else sent for key, sent in after.items())
 
 
 def strategy_name(strategy: Any) -> str:
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         resumed, step_seconds = 0, []
     else:
         checkpoint_dir = str(args.checkpoint_dir) if args.checkpoint_dir else None
-        sent_after_epoch: dict[int, int | None] = {}
+        sent_after_epoch: dict[int, dict[str, int] | None] = {}
 
         def on_epoch(epoch: int, loss: float) -> None:
             sent_after_epoch[epoch] = socket_bytes_sent()
@@ -137,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         epochs_done = sorted(sent_after_epoch)
         counted = [sent_after_epoch[epoch] for epoch in epochs_done]
         if len(counted) >= 2 and None not in counted and args.checkpoint_dir is None:
-            sent_per_step = (counted[-1] - counted[0]) / ((len(counted) - 1) * (args.samples // args.global_batch))
+            sent = bytes_sent_between(counted[0], counted[-1])
+            sent_per_step = sent / ((len(counted) - 1) * (args.samples // args.global_batch))
     seconds = time.perf_counter() - started
     test_accuracy = accuracy(model, x_test[: args.test_samples], y_test[: args.test_samples])
     result = {
