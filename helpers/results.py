@@ -107,6 +107,11 @@ def read_results(name: str, mode: str, folder: Path = RESULTS_DIR) -> dict[str, 
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def number_text(value: float) -> str:
+    """Four significant digits, or whole numbers with thousands separators from 1,000 up."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path = RESULTS_DIR) -> str:
     """What ``benchmarks/NAME.py --check`` last recorded in ``mode``, as text for a notebook's results section:
     where and when it ran, the mean, min and max over the seeds of every figure whose name contains ``only``,
@@ -124,9 +129,8 @@ def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path
     shown = {figure: values for figure, values in document["summary"].items() if only in figure}
     width = max((len(figure) for figure in shown), default=0)
     for figure, values in shown.items():
-        lines.append(
-            f"  {figure:<{width}}  mean {values['mean']:.4g}  min {values['min']:.4g}  max {values['max']:.4g}"
-        )
+        mean, low, high = (number_text(values[key]) for key in ("mean", "min", "max"))
+        lines.append(f"  {figure:<{width}}  mean {mean}  min {low}  max {high}")
     for target, detail in document["targets"].items():
         lines.append(f"  {'met    ' if detail['met'] else 'NOT met'}  {target}")
     return "\n".join(lines)

@@ -49,3 +49,7 @@ def test_recorded_summary_shows_provenance_figures_and_targets(tmp_path: Path) -
     assert "gap  mean 0.04  min -0.02  max 0.1" in text and "NOT met  gap >= 0.15" in text
     only = results.recorded_summary("demo", "full", only="speed", folder=tmp_path)
     assert "mean 0.04" not in only and "NOT met  gap >= 0.15" in only, "the filter keeps the targets"
+
+
+def test_numbers_are_shown_readably() -> None:
+    assert results.number_text(57_666.7) == "57,667" and results.number_text(0.94091) == "0.9409"
