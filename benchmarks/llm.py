@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table.round(3).to_string())
     print(f"memory bandwidth (TensorFlow summing 512 MiB): {bandwidth:.1f} GB/s")
     print(f"identical tokens with and without the cache, eager and compiled: {same}", flush=True)
+    for name, repeats in runs.items():
+        print(f"  {name}: tokens/s after the first token, each run: {[round(t.tokens_per_s, 2) for t in repeats]}")
 
     prefill_seconds = {}
     for length in (40, 500):
@@ -297,17 +299,16 @@ def main(argv: list[str] | None = None) -> int:
             f"KV cache, XLA: at least {MIN_XLA_TOKENS_PER_S:.0f} tokens/s counting the prefill "
             f"(floor {FLOOR_XLA_TOKENS_PER_S:.0f})"
         ] = results.target(with_prefill["KV cache, XLA"], MIN_XLA_TOKENS_PER_S, FLOOR_XLA_TOKENS_PER_S)
-        speedup = [
-            c.tokens_per_s / u.tokens_per_s for c, u in zip(runs["KV cache, XLA"], runs["no cache, XLA"], strict=True)
-        ]
-        targets[f"cached at least {MIN_CACHE_SPEEDUP:.0f}x uncached, both XLA"] = results.target(
-            speedup, MIN_CACHE_SPEEDUP, MIN_CACHE_SPEEDUP
-        )
+        speedup = speeds["KV cache, XLA"] / speeds["no cache, XLA"]  # medians: one slow repeat cannot swing it
+        targets[f"cached at least {MIN_CACHE_SPEEDUP:.0f}x uncached, both XLA (medians)"] = {
+            "measured": speedup,
+            "met": speedup >= MIN_CACHE_SPEEDUP,
+        }
         gpt_bits = [value for name, value in bits.items() if name.startswith("08's GPT")]
         targets["SmolLM2's bits/char below 08's full-mode GPT's"] = {
-            "SmolLM2": bits[MODEL_NAME],
-            "GPT": gpt_bits[0],
-            "met": bits[MODEL_NAME] < gpt_bits[0],
+            "SmolLM2": float(bits[MODEL_NAME]),
+            "GPT": float(gpt_bits[0]),
+            "met": bool(bits[MODEL_NAME] < gpt_bits[0]),
         }
         first = server["time to first token, 40-token prompt (s)"]
         targets[f"time to first token at most {MAX_TIME_TO_FIRST_TOKEN_S} s"] = {

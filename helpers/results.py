@@ -69,6 +69,13 @@ def print_targets(targets: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return missed
 
 
+def plain(value: Any) -> Any:
+    """A NumPy scalar (``np.float32``, ``np.bool_``) as the Python number or bool JSON can write."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} cannot be written to a results file")
+
+
 def write_results(
     name: str,
     mode: str,
@@ -97,7 +104,7 @@ def write_results(
     }
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}_{mode}.json"
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(document, indent=1, sort_keys=True, default=plain) + "\n")
     return path
 
 

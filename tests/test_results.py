@@ -53,3 +53,12 @@ def test_recorded_summary_shows_provenance_figures_and_targets(tmp_path: Path) -
 
 def test_numbers_are_shown_readably() -> None:
     assert results.number_text(57_666.7) == "57,667" and results.number_text(0.94091) == "0.9409"
+
+
+def test_numpy_scalars_are_written_as_plain_numbers(tmp_path: Path) -> None:
+    import numpy as np
+
+    targets = {"bits": {"SmolLM2": np.float32(1.5), "met": np.bool_(True)}}
+    results.write_results("demo", "full", [0], {0: {"x": np.float32(2.0)}}, targets, {"commit": None}, folder=tmp_path)
+    document = results.read_results("demo", "full", folder=tmp_path)
+    assert document["targets"]["bits"] == {"SmolLM2": 1.5, "met": True} and document["per seed"]["0"]["x"] == 2.0
