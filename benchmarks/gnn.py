@@ -176,11 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "measured": growth,
         "met": growth <= MAX_GROWTH_AGAINST_LINEAR,
     }
-    missed = results.print_targets(targets)
-    if args.check:
-        print(f"wrote {results.write_results('gnn', mode, seeds, per_seed, targets, version)}")
-    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
-    return 1 if args.check and missed else 0
+    return results.finish("gnn", mode, seeds, per_seed, targets, version, check=args.check)
 
 
 if __name__ == "__main__":

@@ -241,10 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             "target": MIN_KV_SPEEDUP,
             "met": bool(speedup >= MIN_KV_SPEEDUP),
         }
-    missed = results.print_targets(targets)
-    if args.check:
-        print(f"wrote {results.write_results('gpt', mode, args.seeds, per_seed, targets, version)}")
-    return 1 if args.check and missed else 0
+    return results.finish("gpt", mode, args.seeds, per_seed, targets, version, check=args.check)
 
 
 if __name__ == "__main__":

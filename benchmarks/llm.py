@@ -320,16 +320,13 @@ def main(argv: list[str] | None = None) -> int:
             "measured": memory,
             "met": memory <= MAX_SERVER_PEAK_GB,
         }
-    missed = results.print_targets(targets)
-    if args.check:
-        per_repeat = {
-            repeat: {f"{name}, tokens/s with the prefill": with_prefill[name][repeat] for name in runs}
-            | {f"{name}, tokens/s after the first token": runs[name][repeat].tokens_per_s for name in runs}
-            | {f"{name}, first token (s)": runs[name][repeat].first_token_s for name in runs}
-            for repeat in range(REPEATS)
-        }
-        print(f"wrote {results.write_results('llm', mode, range(REPEATS), per_repeat, targets, version)}")
-    return 1 if args.check and missed else 0
+    per_repeat = {
+        repeat: {f"{name}, tokens/s with the prefill": with_prefill[name][repeat] for name in runs}
+        | {f"{name}, tokens/s after the first token": runs[name][repeat].tokens_per_s for name in runs}
+        | {f"{name}, first token (s)": runs[name][repeat].first_token_s for name in runs}
+        for repeat in range(REPEATS)
+    }
+    return results.finish("llm", mode, range(REPEATS), per_repeat, targets, version, check=args.check)
 
 
 if __name__ == "__main__":

@@ -228,11 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             "slowest (s)": slowest,
             "met": slowest <= MAX_DQN_SECONDS,
         }
-    missed = results.print_targets(targets)
-    if args.check:
-        print(f"wrote {results.write_results('rl', mode, seeds, per_seed, targets, version)}")
-    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
-    return 1 if args.check and missed else 0
+    return results.finish("rl", mode, seeds, per_seed, targets, version, check=args.check)
 
 
 if __name__ == "__main__":

@@ -196,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         goal, floor = by_mode(mode, fast=(0.0, -0.03), full=(0.05, 0.0))
         name = f"fine-tuned minus scratch at 10 labels per class >= {100 * goal:+.0f} points (floor {100 * floor:+.0f})"
         targets[name] = results.target(gaps.loc[10], goal, floor)
-    missed = results.print_targets(targets)
-    if args.check:
-        print(f"wrote {results.write_results('transfer', mode, seeds, per_seed, targets, version)}")
-    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
-    return 1 if args.check and missed else 0
+    return results.finish("transfer", mode, seeds, per_seed, targets, version, check=args.check)
 
 
 if __name__ == "__main__":

@@ -141,3 +141,23 @@ def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path
     for target, detail in document["targets"].items():
         lines.append(f"  {'met    ' if detail['met'] else 'NOT met'}  {target}")
     return "\n".join(lines)
+
+
+def finish(
+    name: str,
+    mode: str,
+    seeds: Iterable[int],
+    per_seed: Mapping[int, Mapping[str, float]],
+    targets: Mapping[str, Mapping[str, Any]],
+    version: Mapping[str, Any] | None,
+    *,
+    check: bool,
+    folder: Path = RESULTS_DIR,
+) -> int:
+    """The end of every ``benchmarks/NAME.py``: print each target met or NOT met, write the results file when
+    ``check``, print the load average; the exit status (1 when ``check`` and a target was missed)."""
+    missed = print_targets(targets)
+    if check:
+        print(f"wrote {write_results(name, mode, seeds, per_seed, targets, version, folder)}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}  (other work on the machine inflates the times)")
+    return 1 if check and missed else 0

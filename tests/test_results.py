@@ -62,3 +62,11 @@ def test_numpy_scalars_are_written_as_plain_numbers(tmp_path: Path) -> None:
     results.write_results("demo", "full", [0], {0: {"x": np.float32(2.0)}}, targets, {"commit": None}, folder=tmp_path)
     document = results.read_results("demo", "full", folder=tmp_path)
     assert document["targets"]["bits"] == {"SmolLM2": 1.5, "met": True} and document["per seed"]["0"]["x"] == 2.0
+
+
+def test_finish_prints_writes_only_when_checking_and_fails_on_a_missed_target(tmp_path: Path, capsys) -> None:
+    missed = {"gap": results.target([0.0], 0.1, 0.0)}
+    assert results.finish("demo", "fast", [42], {42: {"gap": 0.0}}, missed, None, check=False, folder=tmp_path) == 0
+    assert not (tmp_path / "demo_fast.json").exists() and "NOT met gap" in capsys.readouterr().out
+    assert results.finish("demo", "fast", [42], {42: {"gap": 0.0}}, missed, None, check=True, folder=tmp_path) == 1
+    assert (tmp_path / "demo_fast.json").exists() and "load average" in capsys.readouterr().out
