@@ -109,8 +109,9 @@ def ladder(mode: str, seed: int, rounds: int | None) -> float:
         before[low] = matmul_limit(low)
     flops = training_flops_per_sample(build_mnist_mlp())
     pngs = encode_png(x_train[: plan.ladder_samples])
+    rungs = standard_rungs(plan, low)
     measured = measure_ladder(
-        standard_rungs(plan, low),
+        rungs,
         pngs,
         y_train[: plan.ladder_samples],
         (x_test[: plan.test_samples], y_test[: plan.test_samples]),
@@ -122,7 +123,7 @@ def ladder(mode: str, seed: int, rounds: int | None) -> float:
     limit = {dtype: max(before[dtype], measured.limits[dtype], after[dtype]) for dtype in before}
     table = pd.DataFrame(measured.rows).set_index("rung")
     table["GFLOP/s"] = table["samples/s"] * flops / 1e9
-    table["computes in"] = [rung.precision.removeprefix("mixed_") for rung in standard_rungs(plan, low)]
+    table["computes in"] = [rung.precision.removeprefix("mixed_") for rung in rungs]
     table["% of its limit"] = 100 * table["GFLOP/s"] * 1e9 / table["computes in"].map(limit)
     print()
     print(

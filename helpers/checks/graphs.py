@@ -183,10 +183,7 @@ def check_graph_attention(
     rng = np.random.default_rng(seed)
     adjacency = edge_adjacency(PROBE_EDGES, PROBE_NODES)
     features = rng.normal(size=(PROBE_NODES, 3)).astype(np.float32)
-    try:
-        layer = answer(4)
-    except Exception as error:  # the learner's code: report any failure in words
-        raise ExerciseIncorrect(f"{exercise}: {answer.__name__}(4) (a layer of 4 units) raised {error!r}") from error
+    layer = call_answer(answer, exercise, "4 units (a layer of 4 units)", 4)
 
     def output(x: np.ndarray, a: Any = adjacency, what: str = "the 7-node graph") -> np.ndarray:
         try:

@@ -134,10 +134,7 @@ def check_compact_cnn(
         f"{type(answer).__name__}.",
     )
     keras.utils.set_random_seed(seed)
-    try:
-        model = answer()
-    except Exception as error:  # the learner's code: report any failure in words
-        raise ExerciseIncorrect(f"{exercise}: answer_3() raised {type(error).__name__}: {error}") from error
+    model = call_answer(answer, exercise, "no arguments")
     expect(
         isinstance(model, keras.Model),
         f"{exercise}: answer_3() should return a keras.Model (untrained), got {type(model).__name__}.",

@@ -192,9 +192,7 @@ def _check_returns_to_go(returns_to_go: Any, exercise: str) -> None:
     cases.append((rng.normal(size=len(random_ends)).round(2), random_ends, 0.99))
     for rewards, ends, discount in cases:
         called_on = f"rewards {rewards.tolist()}, ends {ends.astype(int).tolist()}, discount {discount}"
-        result = call_answer(
-            returns_to_go, exercise, called_on, rewards.astype(np.float32), ends.copy(), discount
-        )
+        result = call_answer(returns_to_go, exercise, called_on, rewards.astype(np.float32), ends.copy(), discount)
         result = np.asarray(result, dtype=np.float64)
         expect(
             result.shape == rewards.shape,
@@ -214,9 +212,7 @@ def _check_loss_gradient(loss_fn: Any, exercise: str) -> None:
     with an above-average return more probable and the others less (all returns positive, as in CartPole)."""
     import tensorflow as tf
 
-    logits = tf.Variable(
-        [[0.3, -0.2], [0.0, 0.5], [-0.4, 0.1], [0.2, 0.2], [1.0, -1.0], [-0.5, 0.6]], dtype=tf.float32
-    )
+    logits = tf.Variable([[0.3, -0.2], [0.0, 0.5], [-0.4, 0.1], [0.2, 0.2], [1.0, -1.0], [-0.5, 0.6]], dtype=tf.float32)
     actions = np.array([0, 1, 0, 1, 1, 0], dtype=np.int32)
     returns = np.array([10.0, 10.0, 2.0, 2.0, 10.0, 2.0], dtype=np.float32)  # mean and median 6: all positive
     called_on = "6 steps, 2 actions, returns [10, 10, 2, 2, 10, 2]"

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises import ExerciseIncorrect, close, expect, passed, require_answer
+from helpers.exercises import ExerciseIncorrect, call_answer, close, expect, passed, require_answer
 
 PAD = 0  # token id 0 is padding, as with keras.layers.TextVectorization
 
@@ -178,13 +178,14 @@ def check_conv1d_classifier(
         f"the model, not {type(answer).__name__}.",
     )
     keras.utils.set_random_seed(seed)
-    try:
-        model = answer(vocabulary_size, num_classes, embedding_dim)
-    except Exception as error:  # the learner's code: report any failure in words
-        raise ExerciseIncorrect(
-            f"{exercise}: build({vocabulary_size}, {num_classes}, {embedding_dim}) raised {type(error).__name__}: "
-            f"{error}"
-        ) from error
+    model = call_answer(
+        answer,
+        exercise,
+        f"({vocabulary_size}, {num_classes}, {embedding_dim})",
+        vocabulary_size,
+        num_classes,
+        embedding_dim,
+    )
     expect(
         isinstance(model, keras.Model),
         f"{exercise}: the function should return a keras.Model (untrained), got {type(model).__name__}.",
