@@ -205,7 +205,6 @@ def test_time_generation_splits_the_first_token_from_decoding() -> None:
         llm.time_generation(lambda: slow_tokens(0, 0, 1))
 
 
-
 def test_speed_table_reads_the_weights_once_per_token() -> None:
     model = tiny_llama(7)
     assert llm.weight_bytes(model) == 4 * model.count_params(), "float32: 4 bytes a weight"
@@ -214,6 +213,7 @@ def test_speed_table_reads_the_weights_once_per_token() -> None:
     assert list(table["first token (s)"]) == [0.5, 0.1]
     assert list(table["weights read (GB/s)"]) == [20.0, 20.0]
     assert list(table["share of memory bandwidth"]) == [0.5, 0.5]
+
 
 def write_tiny_gguf(path: Path, architecture: str = "llama") -> dict[str, np.ndarray]:
     """A GGUF file with TINY's metadata, a byte vocabulary and random float32 weights (as stored: (out, in))."""

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,11 @@ class ScriptedModel:
     name = NAME
     max_prompt_tokens = 200
 
-    def __init__(self, seconds_per_token: float = 0.0) -> None:
-        self.seconds_per_token = seconds_per_token
+    def __init__(self, seconds_per_token: float = 0.0, slots: int = 1) -> None:
+        self.seconds_per_token, self.slots = seconds_per_token, slots
         self.prompts: list[str] = []
+        self.running = self.most_running = 0  # generations under way at once
+        self.lock = threading.Lock()
 
     def encode(self, text: str) -> list[int]:
         return list(text.encode("utf-8"))
@@ -51,9 +54,16 @@ class ScriptedModel:
 
     def generate(self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int]) -> Iterator[int]:
         self.prompts.append(self.decode(prompt))
-        for token in list(ANSWER.encode("utf-8"))[:max_new_tokens]:
-            time.sleep(self.seconds_per_token)
-            yield token
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            for token in list(ANSWER.encode("utf-8"))[:max_new_tokens]:
+                time.sleep(self.seconds_per_token)
+                yield token
+        finally:
+            with self.lock:
+                self.running -= 1
 
 
 class ThreadServer:
@@ -85,7 +95,7 @@ class ThreadServer:
 
 @pytest.fixture(scope="module")
 def scripted() -> Iterator[ThreadServer]:
-    with ThreadServer(ScriptedModel(), LlmLimits(max_tokens=100, max_body_bytes=4096)) as server:
+    with ThreadServer(ScriptedModel(), LlmLimits(max_tokens=100, max_body_bytes=8192)) as server:
         yield server
 
 
@@ -212,9 +222,16 @@ def test_the_openai_client_sees_openai_shaped_errors(scripted: ThreadServer) -> 
         (b"[1, 2]", 400),
         (b'"a string"', 400),
         (b"[" * 2000 + b"]" * 2000, 400),
-        (b'{"model": "scripted", "prompt": "' + b"x" * 5000 + b'"}', 413),
+        (b'{"model": "scripted", "prompt": "' + b"x" * 9000 + b'"}', 413),
         (b"\xff\xfe\x00garbage", 400),
         (json.dumps({"model": NAME, "prompt": "Hi", "temperature": float("nan")}).encode(), 400),
+        (b'{"model": "scripted", "prompt": "Hi", "max_tokens": 1' + b"0" * 5000 + b"}", 400),  # too long to read
+        (b'{"model": "scripted", "prompt": "Hi", "seed": 1' + b"0" * 4000 + b"}", 400),  # read, but out of range
+        (b'{"model": "scripted", "prompt": "Hi", "max_tokens": 1e999}', 400),  # infinity
+        (b'{"model": "scripted", "messages": [{"role": "user", "content": "\\ud800"}]}', 400),  # a lone surrogate
+        (b'{"model": "scripted", "prompt": "\\udc00 and more"}', 400),
+        (b'{"model": "\\ud83d", "prompt": "Hi"}', 400),
+        (b'{"model": "scripted", "prompt": "Hi", "stop": ["\\ud800"]}', 400),
     ],
 )
 def test_hostile_bodies_get_a_json_4xx_and_the_server_goes_on(scripted: ThreadServer, body: bytes, status: int) -> None:
@@ -267,6 +284,15 @@ def test_requests_queue_for_the_one_model_and_a_full_queue_is_refused() -> None:
     refused = next(a for a in answers if a.status_code == 429).json()["error"]
     assert refused["code"] == "queue_full" and "retry" in refused["message"]
     assert all(a.json()["choices"][0]["text"] == ANSWER[:20] for a in answers if a.status_code == 200)
+
+
+def test_sixteen_clients_at_once_share_the_slots_and_none_is_refused() -> None:
+    model = ScriptedModel(seconds_per_token=0.01, slots=8)
+    with ThreadServer(model, LlmLimits(max_tokens=100, max_waiting=8, time_limit_s=30)) as server:
+        answers = one_then_more(server, {"model": NAME, "prompt": "Hi", "max_tokens": 20}, more=15)
+    assert [answer.status_code for answer in answers] == [200] * 16, [a.text for a in answers if a.status_code != 200]
+    assert all(answer.json()["choices"][0]["text"] == ANSWER[:20] for answer in answers)
+    assert model.most_running == 8, "eight generations at once, the other eight waiting for a slot"
 
 
 def test_the_time_limit_stops_a_generation_and_refuses_a_request_left_waiting() -> None:
@@ -339,3 +365,24 @@ def test_the_articles_completion_call_runs_on_the_current_client(smollm: openai.
     )
     assert answer.choices[0].text.strip() and answer.usage.completion_tokens <= 12
     assert again.choices[0].text == answer.choices[0].text, "the same seed samples the same answer"
+
+
+def test_a_seed_gives_the_same_text_alone_and_in_a_batch_of_eight(smollm: openai.OpenAI) -> None:
+    def ask(seed: int) -> str:
+        return (
+            smollm.chat.completions.create(
+                model="SmolLM2-135M-Instruct",
+                messages=[{"role": "user", "content": f"Tell me a fact about the number {seed}."}],
+                temperature=0.8,
+                max_tokens=16,
+                seed=seed,
+            )
+            .choices[0]
+            .message.content
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(ask, range(8)))
+    alone = [ask(seed) for seed in range(8)]
+    assert together == alone
+    assert len(set(alone)) > 4, "different seeds and questions, different answers"

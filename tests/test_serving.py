@@ -35,7 +35,7 @@ from helpers.serving import (
 from helpers.serving.protocol import TensorSpec
 
 MAX_BATCH = 8
-MAX_BODY = 4096
+MAX_BODY = 8192
 FEATURES = TensorSpec("features", "float32", (None, 4))
 
 
@@ -289,11 +289,15 @@ BAD_REQUESTS = [
     ("nested 1500 deep", "POST", TINY, b'{"instances": ' + b"[" * 1500 + b"]" * 1500 + b"}", 400, "nested too deeply"),
     ("nested 100 deep", "POST", TINY, {"instances": json.loads("[" * 100 + "]" * 100)}, 400, "nested too deeply"),
     ("strings", "POST", TINY, {"instances": [["1", "2", "3", "4"]]}, 400, "strings"),
+    ("5,000 digits", "POST", TINY, b'{"instances": [[1' + b"0" * 5000 + b", 2, 3, 4]]}", 400, "number too long"),
+    ("4,000 digits", "POST", TINY, b'{"instances": [[1' + b"0" * 4000 + b", 2, 3, 4]]}", 400, "float32"),
+    ("lone surrogate", "POST", TINY, b'{"signature_name": "\\ud800", "instances": [[1, 2, 3, 4]]}', 400, "surrogate"),
+    ("surrogate key", "POST", TINY, b'{"instances": [{"\\udfff": 1}]}', 400, "lone surrogate"),
     ("NaN", "POST", TINY, b'{"instances": [[1, NaN, 3, 4]]}', 400, "NaN or infinity"),
     ("infinity", "POST", TINY, b'{"inputs": [[1, 2, Infinity, 4]]}', 400, "NaN or infinity"),
     ("empty batch", "POST", TINY, {"instances": []}, 400, "batch is empty"),
     ("batch too large", "POST", TINY, {"instances": [[0, 0, 0, 0]] * (MAX_BATCH + 1)}, 413, f"limit of {MAX_BATCH}"),
-    ("body too large", "POST", TINY, {"instances": [[0.123456789] * 4] * 200}, 413, f"limit of {MAX_BODY} bytes"),
+    ("body too large", "POST", TINY, {"instances": [[0.123456789] * 4] * 400}, 413, f"limit of {MAX_BODY} bytes"),
     (
         "unknown model",
         "POST",

@@ -171,10 +171,14 @@ class RMSNorm(keras.layers.Layer):
 
 
 def rotary_angles(positions: tf.Tensor, head_width: int, base: float) -> tuple[tf.Tensor, tf.Tensor]:
-    """cos and sin of position × base^(-2i / head_width) for each pair i, repeated for both halves: (T, head_width)."""
+    """cos and sin of position × base^(-2i / head_width) for each pair i, repeated for both halves:
+    (T, head_width) for ``positions`` (T,), shared by every sequence of a batch, or (batch, 1, T,
+    head_width) for ``positions`` (batch, T), each sequence at its own positions."""
     frequencies = base ** (-tf.range(0, head_width, 2, dtype=tf.float32) / head_width)
-    angles = tf.cast(positions, tf.float32)[:, tf.newaxis] * frequencies[tf.newaxis, :]
+    angles = tf.cast(positions, tf.float32)[..., tf.newaxis] * frequencies
     angles = tf.concat([angles, angles], axis=-1)
+    if positions.shape.rank == 2:
+        angles = angles[:, tf.newaxis]  # broadcast over the heads axis
     return tf.cos(angles), tf.sin(angles)
 
 
@@ -361,8 +365,8 @@ def keras_hub_llama(config: LlamaConfig, weights: dict[str, np.ndarray]) -> kera
     return backbone
 
 
-PROMPT_BUCKETS = (64, 128, 256, 512)
-CACHE_LENGTHS = (128, 256, 512, 1024)
+PROMPT_BUCKETS = (64, 128, 256, 512, 1024, 2048)
+CACHE_LENGTHS = (128, 256, 512, 1024, 2048, 2304)
 
 
 def prefill(model: Llama, ids: tf.Tensor, rows: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -382,17 +386,22 @@ def prefill(model: Llama, ids: tf.Tensor, rows: int) -> tuple[tf.Tensor, tf.Tens
 
 
 def decode_step(
-    model: Llama, token: tf.Tensor, position: tf.Tensor, keys: tf.Tensor, values: tf.Tensor
+    model: Llama, tokens: tf.Tensor, positions: tf.Tensor, keys: tf.Tensor, values: tf.Tensor
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """Logits (batch, vocabulary) after one new ``token`` (batch,) at ``position``, and the caches
-    with its keys and values written into that row."""
-    x = model.token_embedding(token[:, tf.newaxis])
-    visible = (tf.range(tf.shape(keys)[3]) <= position)[tf.newaxis, tf.newaxis, tf.newaxis, :]
+    """Logits (batch, vocabulary) after one new token per sequence, ``tokens`` (batch,), each at its
+    own position, ``positions`` (batch,), and the caches with their keys and values written into those rows."""
+    x = model.token_embedding(tokens[:, tf.newaxis])
+    batch, kv_heads = tf.shape(tokens)[0], model.config.kv_heads
+    visible = tf.range(tf.shape(keys)[3])[tf.newaxis, :] <= positions[:, tf.newaxis]  # (batch, rows)
+    visible = visible[:, tf.newaxis, tf.newaxis, tf.newaxis, :]  # broadcast over heads, group and query
+    sequence = tf.broadcast_to(tf.range(batch)[:, tf.newaxis], (batch, kv_heads))
+    head = tf.broadcast_to(tf.range(kv_heads)[tf.newaxis, :], (batch, kv_heads))
+    row = tf.broadcast_to(positions[:, tf.newaxis], (batch, kv_heads))
     for i, block in enumerate(model.blocks):
-        q, k, v = block.attention.project(block.attention_norm(x), position[tf.newaxis])
-        row = [i, 0, 0, position, 0]  # block i's row for this position
-        keys = keras.ops.slice_update(keys, row, k[tf.newaxis])
-        values = keras.ops.slice_update(values, row, v[tf.newaxis])
+        q, k, v = block.attention.project(block.attention_norm(x), positions[:, tf.newaxis])
+        where = tf.stack([tf.fill((batch, kv_heads), i), sequence, head, row], axis=-1)  # block i's rows
+        keys = tf.tensor_scatter_nd_update(keys, where, k[:, :, 0])
+        values = tf.tensor_scatter_nd_update(values, where, v[:, :, 0])
         x = x + block.attention.attend(q, keys[i], values[i], visible)
         x = x + block.mlp(block.mlp_norm(x))
     return model.next_token_logits(x)[:, 0], keys, values
@@ -415,21 +424,30 @@ class CachedDecoder:
             autograph=False,
         )
         self.step = tf.function(
-            lambda token, position, keys, values: decode_step(model, token, position, keys, values),
-            input_signature=[tf.TensorSpec((None,), tf.int32), tf.TensorSpec((), tf.int32), cache, cache],
+            lambda tokens, positions, keys, values: decode_step(model, tokens, positions, keys, values),
+            input_signature=[tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None,), tf.int32), cache, cache],
             jit_compile=xla,
             autograph=False,
         )
+
+    def bucket(self, length: int) -> int:
+        """The prompt bucket of a prompt of ``length`` tokens: a ValueError if it is too long."""
+        bucket = next((b for b in PROMPT_BUCKETS if b >= length), None)
+        if bucket is None or bucket > self.cache_lengths[-1]:
+            raise ValueError(f"a prompt of {length} tokens is too long: at most {PROMPT_BUCKETS[-1]}")
+        return bucket
+
+    def cache_rows(self, bucket: int, max_new_tokens: int) -> int:
+        """The first cache length that holds the padded prompt and the new tokens (else the longest)."""
+        return next((n for n in self.cache_lengths if n >= bucket + max_new_tokens), self.cache_lengths[-1])
 
     def generate(
         self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int], stop: tuple[int, ...] = (2,)
     ) -> Iterator[int]:
         """Yield new token ids one by one, chosen by ``pick`` from the logits, until a ``stop`` id
         (not yielded), ``max_new_tokens`` or the end of the cache."""
-        bucket = next((b for b in PROMPT_BUCKETS if b >= len(prompt)), None)
-        if bucket is None or bucket > self.cache_lengths[-1]:
-            raise ValueError(f"a prompt of {len(prompt)} tokens is too long: at most {PROMPT_BUCKETS[-1]}")
-        rows = next((n for n in self.cache_lengths if n >= bucket + max_new_tokens), self.cache_lengths[-1])
+        bucket = self.bucket(len(prompt))
+        rows = self.cache_rows(bucket, max_new_tokens)
         padded = np.zeros((1, bucket), dtype=np.int32)
         padded[0, : len(prompt)] = prompt
         logits, keys, values = self.prefill(tf.constant(padded), rows)
@@ -441,7 +459,7 @@ class CachedDecoder:
                 return
             yield token
             if position + 1 < end:  # no step for a token that will not be picked
-                step_logits, keys, values = self.step(tf.constant([token]), tf.constant(position), keys, values)
+                step_logits, keys, values = self.step(tf.constant([token]), tf.constant([position]), keys, values)
                 logits = step_logits[0].numpy()
 
 

@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=llm_defaults.time_limit_s,
         help="seconds a request may take, waiting included (then it stops, or gets a 503 if still waiting)",
     )
+    llm.add_argument(
+        "--slots",
+        type=positive,
+        default=8,
+        help="most answers generated at once, decoded together (continuous batching; default 8)",
+    )
     llm.add_argument("--no-xla", action="store_true", help="decode without XLA (slower; for comparison)")
     parser.add_argument(
         "--inference-in-event-loop",
@@ -199,7 +205,7 @@ def llm_app(arguments: argparse.Namespace, logger: logging.Logger) -> object | N
 
     name, path = arguments.llm
     try:
-        model = GgufChatModel(path, name, xla=not arguments.no_xla)
+        model = GgufChatModel(path, name, xla=not arguments.no_xla, slots=arguments.slots)
     except (FileNotFoundError, ValueError, KeyError) as error:
         logger.error("cannot serve %s: %s", name, error)
         return None

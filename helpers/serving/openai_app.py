@@ -7,7 +7,8 @@ Routes:
 * ``GET /v1/models`` and ``/v1/models/ID``: the one served model;
 * ``GET /healthz``, ``/readyz`` and ``/metrics`` (requests, tokens, time to first token, queue).
 
-One model, one generation at a time: requests wait their turn in a queue of at most
+One model, up to ``generator.slots`` generations at a time, decoded together (continuous batching,
+:mod:`helpers.serving.batching`): further requests wait for a free slot in a queue of at most
 ``LlmLimits.max_waiting`` (one more is refused with a 429). Each request has ``time_limit_s`` from
 its arrival: a request still waiting then gets a 503, a generation still running then stops with
 ``finish_reason: "length"`` (as at ``max_tokens``) and is counted in
@@ -17,7 +18,7 @@ its arrival: a request still waiting then gets a 503, a generation still running
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,12 +39,12 @@ from helpers.serving.app import (
     routing_error_message,
 )
 from helpers.serving.openai_protocol import (
+    REQUEST_EXAMPLE,
     ApiError,
     GenerationRequest,
     chat_body,
     chat_chunk,
     completion_body,
-    decode_body,
     envelope,
     new_id,
     parse_chat,
@@ -51,7 +52,7 @@ from helpers.serving.openai_protocol import (
     releasable_text,
     server_sent_event,
 )
-from helpers.serving.protocol import RequestError
+from helpers.serving.protocol import RequestError, decode_json
 
 FIRST_TOKEN_BUCKETS_S = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
@@ -61,6 +62,7 @@ class TextGenerator(Protocol):
 
     name: str
     max_prompt_tokens: int
+    slots: int  # generations that may run at once
 
     def encode(self, text: str) -> list[int]: ...
 
@@ -68,8 +70,11 @@ class TextGenerator(Protocol):
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str: ...
 
-    def generate(self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int]) -> Iterator[int]:
-        """New token ids one by one, until the end of the model's turn or ``max_new_tokens``."""
+    def generate(
+        self, prompt: list[int], max_new_tokens: int, pick: Callable[[np.ndarray], int]
+    ) -> Generator[int, None, None]:
+        """New token ids one by one, until the end of the model's turn or ``max_new_tokens``; closing
+        the generator stops the generation."""
         ...
 
 
@@ -138,7 +143,9 @@ class Generation:
         self.finish_reason: str | None = None
         self.time_limited = False
         self.first_token_at: float | None = None  # time.monotonic() when the first token was ready
-        self._tokens = generator.generate(self.prompt_ids, request.max_tokens, sampler(request))
+        self._tokens: Generator[int, None, None] = generator.generate(
+            self.prompt_ids, request.max_tokens, sampler(request)
+        )
 
     def next_piece(self) -> str | None:
         """Generate one token (blocking: call it in a worker thread); the text it releases, ``None`` at the end."""
@@ -153,14 +160,20 @@ class Generation:
             self.finish_reason = "stop" if stopped or len(self.ids) < self.request.max_tokens else "length"
         elif time.monotonic() > self.deadline:
             self.finish_reason, self.time_limited = "length", True
-        if self.finish_reason is not None and not stopped:
-            text = self.generator.decode(self.ids)  # the end: nothing more is held back
+        if self.finish_reason is not None:
+            self.close()
+            if not stopped:
+                text = self.generator.decode(self.ids)  # the end: nothing more is held back
         piece, self.sent = text[len(self.sent) :], text
         return piece
 
+    def close(self) -> None:
+        """Stop generating (the model's slot is freed), whether the answer ended or its client left."""
+        self._tokens.close()
+
 
 class ModelTurn:
-    """The right to use the model, given back exactly once (by whichever of its holders ends first)."""
+    """A slot of the model (the right to generate), given back exactly once (by whichever of its holders ends first)."""
 
     def __init__(self, turns: anyio.Semaphore) -> None:
         self.turns, self.held = turns, True
@@ -190,7 +203,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
     """The LLM server's FastAPI application for a loaded ``generator``."""
     limits = limits or LlmLimits()
     metrics = LlmMetrics()
-    turns = anyio.Semaphore(1)  # one generation at a time
+    turns = anyio.Semaphore(generator.slots)  # generations that run at once
     state = {"waiting": 0, "shutting_down": False, "created": int(time.time())}
     model_card = {"id": generator.name, "object": "model", "created": state["created"], "owned_by": "course"}
 
@@ -206,7 +219,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         return refuse(request, error)
 
     @app.exception_handler(RequestError)
-    async def too_large(request: Request, error: RequestError) -> Response:
+    async def bad_body(request: Request, error: RequestError) -> Response:
         return refuse(request, ApiError(error.status, error.message))
 
     @app.exception_handler(HTTPException)
@@ -249,8 +262,14 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         return json_response(model_card)
 
     async def wait_for_model(deadline: float) -> ModelTurn:
-        """The model's next turn, after waiting in the queue; 429 if the queue is full, 503 at the time limit."""
-        if turns.value == 0 and state["waiting"] >= limits.max_waiting:
+        """A slot of the model: at once if one is free, else after waiting in the queue; 429 if the queue is
+        full, 503 at the time limit."""
+        try:
+            turns.acquire_nowait()  # no await: a free slot is taken before any other request runs
+            return ModelTurn(turns)
+        except anyio.WouldBlock:
+            pass
+        if state["waiting"] >= limits.max_waiting:
             raise ApiError(
                 429,
                 f"the server is busy: {state['waiting']} requests are already waiting for the model; retry later",
@@ -275,13 +294,14 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
     async def run(request: Request, chat: bool) -> Response:
         arrived = time.monotonic()
         deadline = arrived + limits.time_limit_s
-        payload = decode_body(await read_body(request, limits.max_body_bytes))
+        payload = decode_json(await read_body(request, limits.max_body_bytes), REQUEST_EXAMPLE)
         checked = (parse_chat if chat else parse_completion)(payload, generator.name, limits.max_tokens)
         request.state.log = {"model": checked.model, "stream": checked.stream, "max_tokens": checked.max_tokens}
         generation = await anyio.to_thread.run_sync(Generation, generator, checked, deadline)  # tokenizing
         request_id, model = new_id("chatcmpl" if chat else "cmpl"), checked.model
 
         def account() -> None:
+            generation.close()
             metrics.prompt_tokens.inc(len(generation.prompt_ids))
             metrics.completion_tokens.inc(len(generation.ids))
             metrics.time_limited.inc(generation.time_limited)

@@ -80,20 +80,7 @@ class GenerationRequest:
     include_usage: bool
 
 
-def decode_body(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 saying why it is not one."""
-    example = '{"model": "...", "prompt": "Once upon a time", "max_tokens": 20}'
-    if not body.strip():
-        raise ApiError(400, f"the request body is empty; send a JSON object such as {example}")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(400, f"the request body is not valid JSON ({error}); send an object such as {example}") from None
-    except RecursionError:
-        raise ApiError(400, "the request body is nested too deeply to read") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, f"the request body must be a JSON object such as {example}, not a {type(payload).__name__}")
-    return payload
+REQUEST_EXAMPLE = '{"model": "...", "prompt": "Once upon a time", "max_tokens": 20}'
 
 
 def _whole_number(payload: Mapping[str, Any], name: str, default: int | None, low: int, high: int) -> int | None:

@@ -74,25 +74,55 @@ class PredictRequest:
     data: Any
 
 
-def decode_json(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 saying why it is not one."""
+def decode_json(body: bytes, example: str = EXAMPLE_BODY) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying why it is not one and showing ``example``.
+
+    Besides text that is not JSON (or not UTF-8) and values that are not objects, three things JSON
+    allows are refused here, before any field is read: a whole number longer than Python converts
+    (4,300 digits), nesting about a thousand deep, and a string holding a lone surrogate (``"\\ud800"``:
+    valid JSON, but no text, so no tokenizer or encoder can read it).
+    """
     if not body.strip():
-        raise RequestError(400, f"the request body is empty; send a JSON object such as {EXAMPLE_BODY}")
+        raise RequestError(400, f"the request body is empty; send a JSON object such as {example}")
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RequestError(
-            400, f"the request body is not valid JSON ({error}); send a JSON object such as {EXAMPLE_BODY}"
+            400, f"the request body is not valid JSON ({error}); send a JSON object such as {example}"
         ) from None
+    except ValueError as error:  # Python's limit on the digits of an integer it converts from text
+        message = f"the request body holds a number too long to read ({error}); send shorter numbers"
+        raise RequestError(400, message) from None
     except RecursionError:  # the parser gives up on arrays or objects nested about a thousand deep
         raise RequestError(
-            400, f"the request body is nested too deeply to read; send a JSON object such as {EXAMPLE_BODY}"
+            400, f"the request body is nested too deeply to read; send a JSON object such as {example}"
         ) from None
     if not isinstance(payload, dict):
         raise RequestError(
-            400, f"the request body must be a JSON object such as {EXAMPLE_BODY}, not a {type(payload).__name__}"
+            400, f"the request body must be a JSON object such as {example}, not a {type(payload).__name__}"
         )
+    _refuse_lone_surrogates(payload)
     return payload
+
+
+def _refuse_lone_surrogates(payload: dict[str, Any]) -> None:
+    """A 400 if any string of ``payload`` (a key or a value, at any depth) is not valid Unicode text."""
+    pending: list[Any] = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise RequestError(
+                    400,
+                    f"the request body holds a string with a lone surrogate ({value[error.start]!a} at character "
+                    f"{error.start}), which is not text; send valid Unicode (UTF-8) text",
+                ) from None
 
 
 def parse_predict(payload: Mapping[str, Any]) -> PredictRequest:
