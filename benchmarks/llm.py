@@ -154,13 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import results
+    from helpers import results, timing
     from helpers.datasets import course_weights, shakespeare
     from helpers.datasets.registry import fetch
     from helpers.lessons import llm
     from helpers.lessons.gpt import GPT, CharacterScorer, CharNgram, gpt_plan, make_picker
     from helpers.paths import artifacts_dir
-    from helpers.timing import memory_read_gb_per_s
 
     version = results.code_version()
     new_tokens = by_mode(mode, fast=16, full=64)
@@ -207,21 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     list(uncached_xla(speed_prompt, 2, greedy))  # compile first
     for decoder in decoders.values():
         list(decoder.generate(speed_prompt, 2, greedy, ()))
-    runs = {name: [llm.time_generation(generate) for _ in range(REPEATS)] for name, generate in generators.items()}
+    runs = {name: [timing.time_generation(generate) for _ in range(REPEATS)] for name, generate in generators.items()}
     timings = {name: sorted(repeats, key=lambda t: t.tokens_per_s)[REPEATS // 2] for name, repeats in runs.items()}
     with_prefill = {name: [with_prefill_tokens_per_s(t) for t in repeats] for name, repeats in runs.items()}
-    speeds = {name: timing.tokens_per_s for name, timing in timings.items()}
-    tokens = {name: timing.tokens for name, timing in timings.items()}
+    speeds = {name: timed.tokens_per_s for name, timed in timings.items()}
+    tokens = {name: timed.tokens for name, timed in timings.items()}
     same = (
         tokens["KV cache, XLA"]
         == tokens["no cache (eager)"]
         == tokens["no cache, XLA"]
         == tokens["KV cache, tf.function"]
     )
-    bandwidth = memory_read_gb_per_s()
+    bandwidth = timing.memory_read_gb_per_s()
     bytes_per_token = {name: llm.weight_bytes(model) for name in ("no cache (eager)", "no cache, XLA")}
     bytes_per_token |= {name: llm.weight_bytes(decoder.model) for name, decoder in decoders.items()}
-    table = llm.speed_table(timings, bytes_per_token, bandwidth)
+    table = timing.speed_table(timings, bytes_per_token, bandwidth)
     table.insert(2, "tokens/s with the prefill", [statistics.median(with_prefill[name]) for name in table.index])
     print(
         f"\ngreedy generation, {new_tokens} new tokens after a {len(speed_prompt)}-token prompt (median of {REPEATS}):"

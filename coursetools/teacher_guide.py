@@ -434,9 +434,7 @@ def agenda(archive: dict[str, Any], notebooks: Sequence[NotebookInfo], plan: Pla
                 "",
                 f"**This plan does not fit {plan.days} days of 09:00-17:00** with this model: "
                 + "; ".join(map(late_text, late))
-                + (
-                    f". With {fitting} minutes per warm-up instead of {EXERCISE_MIN} it would fit." if fitting else "."
-                ),
+                + (f". With {fitting} minutes per warm-up instead of {EXERCISE_MIN} it would fit." if fitting else "."),
             ]
         fast = [item for item in covered if item.mode == "fast"]
         if plan.full_mode and fast:

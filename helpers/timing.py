@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,42 @@ def memory_read_gb_per_s(mebibytes: int = 512, repeats: int = 5) -> float:
             total(values).numpy()
         durations.append(elapsed())
     return 4 * values.shape.num_elements() / min(durations) / 1e9
+
+
+@dataclass(frozen=True)
+class GenerationTiming:
+    """One generation, timed: its tokens, the seconds to the first (the prompt's prefill), and the
+    tokens per second after it (decoding)."""
+
+    tokens: list[int]
+    first_token_s: float
+    tokens_per_s: float
+
+
+def time_generation(generate: Callable[[], Iterator[int]]) -> GenerationTiming:
+    """Run ``generate()`` (an iterator of new tokens, at least two) and time each token's arrival."""
+    started = time.perf_counter()
+    tokens, arrivals = [], []
+    for token in generate():
+        tokens.append(token)
+        arrivals.append(time.perf_counter())
+    if len(tokens) < 2:
+        raise ValueError(f"{len(tokens)} token(s) generated: at least 2 are needed to time decoding")
+    return GenerationTiming(tokens, arrivals[0] - started, (len(tokens) - 1) / (arrivals[-1] - arrivals[0]))
+
+
+def speed_table(
+    timings: dict[str, GenerationTiming], bytes_per_token: dict[str, int], bandwidth_gb_per_s: float
+) -> pd.DataFrame:
+    """Each generation's time to its first token and tokens per second after it, the weights read per
+    second (``bytes_per_token[name]`` for each token) and their share of the memory's bandwidth."""
+    read = {name: timing.tokens_per_s * bytes_per_token[name] / 1e9 for name, timing in timings.items()}
+    return pd.DataFrame(
+        {
+            "first token (s)": [timing.first_token_s for timing in timings.values()],
+            "tokens/s after it": [timing.tokens_per_s for timing in timings.values()],
+            "weights read (GB/s)": read.values(),
+            "share of memory bandwidth": [gb_per_s / bandwidth_gb_per_s for gb_per_s in read.values()],
+        },
+        index=list(timings),
+    )

@@ -158,9 +158,81 @@ def test_the_image_installs_the_serve_extra_from_pyproject_alone_then_the_code_w
 def test_the_serve_extra_is_the_servers_pins_without_the_notebook_packages() -> None:
     project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]
     pinned = dict(requirement.split("==") for requirement in project["dependencies"] if "==" in requirement)
-    serve = dict(requirement.split("==") for requirement in project["optional-dependencies"]["serve"])
-    assert all(pinned.get(name) == version for name, version in serve.items()), "serve pins differ from the course's"
-    assert not {"pandas", "matplotlib", "seaborn", "scikit-learn", "palmerpenguins", "pillow"} & set(serve)
+    for extra in IMAGE_EXTRAS:
+        serve = dict(requirement.split("==") for requirement in project["optional-dependencies"][extra])
+        assert all(pinned.get(name) == version for name, version in serve.items()), f"{extra} pins differ"
+        assert not {"pandas", "matplotlib", "seaborn", "scikit-learn", "palmerpenguins", "pillow"} & set(serve)
+
+
+def image_extras() -> list[str]:
+    """The extras of pyproject.toml that the Dockerfile installs (``extras['serve'] + extras['llm']``)."""
+    installs = [
+        value for kind, value in dockerfile_instructions() if kind == "RUN" and "optional-dependencies" in value
+    ]
+    return re.findall(r"\['(\w+)'\](?!\['optional)", installs[0].split("optional-dependencies")[1])
+
+
+IMAGE_EXTRAS = ("serve", "llm")
+
+
+def installed_with(extras: list[str]) -> set[str]:
+    """The distributions an install of ``extras`` brings (their requirements and theirs, without extras)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]
+    pending = [Requirement(line).name for extra in extras for line in project["optional-dependencies"][extra]]
+    found: set[str] = set()
+    while pending:
+        name = pending.pop().lower().replace("_", "-")
+        if name in found:
+            continue
+        found.add(name)
+        for line in metadata.requires(name) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return found
+
+
+def llm_server_imports_with_only(extras: list[str]) -> subprocess.CompletedProcess:
+    """Import what ``--llm`` runs, in a fresh Python where every course dependency that ``extras`` would not
+    install is blocked."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]
+    installed = installed_with(extras)
+    absent = {Requirement(line).name.lower() for line in project["dependencies"]} - installed
+    modules = {
+        module
+        for module, distributions in metadata.packages_distributions().items()
+        if any(d.lower().replace("_", "-") in absent for d in distributions) and module.isidentifier()
+    }
+    script = f"""
+import importlib.abc, sys
+BLOCKED = {sorted(modules)!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{{name}} is not in the serving image")
+sys.meta_path.insert(0, Block())
+from helpers.serving import batching, cli, llm_engine, openai_app
+from helpers.lessons import llm
+arguments = cli.build_parser().parse_args(["--llm", "m=model.gguf", "--host", "0.0.0.0", "--slots", "4"])
+print("imported")
+"""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+
+
+def test_the_image_installs_what_the_llm_server_imports() -> None:
+    assert image_extras() == list(IMAGE_EXTRAS)
+    result = llm_server_imports_with_only(image_extras())
+    assert result.returncode == 0 and "imported" in result.stdout, result.stderr[-3000:]
+    without_llm = llm_server_imports_with_only(["serve"])  # the image as it was: --llm could not run
+    assert without_llm.returncode != 0 and "gguf is not in the serving image" in without_llm.stderr
 
 
 def test_the_server_imports_and_serves_without_the_notebook_packages(tmp_path: Path) -> None:

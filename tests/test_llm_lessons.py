@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from helpers import timing
 from helpers.checks import llm as llm_checks
 from helpers.exercises import ExerciseIncorrect
 from helpers.lessons import llm
@@ -197,19 +198,19 @@ def test_time_generation_splits_the_first_token_from_decoding() -> None:
                 time.sleep(each_s)
             yield token
 
-    timing = llm.time_generation(lambda: slow_tokens(0.2, 0.02, 6))
-    assert timing.tokens == [0, 1, 2, 3, 4, 5]
-    assert 0.2 <= timing.first_token_s < 0.3
-    assert 30 < timing.tokens_per_s <= 50, "5 tokens after the first, 0.02 s each: at most 50 per second"
+    timed = timing.time_generation(lambda: slow_tokens(0.2, 0.02, 6))
+    assert timed.tokens == [0, 1, 2, 3, 4, 5]
+    assert 0.2 <= timed.first_token_s < 0.3
+    assert 30 < timed.tokens_per_s <= 50, "5 tokens after the first, 0.02 s each: at most 50 per second"
     with pytest.raises(ValueError, match="at least 2"):
-        llm.time_generation(lambda: slow_tokens(0, 0, 1))
+        timing.time_generation(lambda: slow_tokens(0, 0, 1))
 
 
 def test_speed_table_reads_the_weights_once_per_token() -> None:
     model = tiny_llama(7)
     assert llm.weight_bytes(model) == 4 * model.count_params(), "float32: 4 bytes a weight"
-    timings = {"a": llm.GenerationTiming([1, 2, 3], 0.5, 10.0), "b": llm.GenerationTiming([1, 2], 0.1, 40.0)}
-    table = llm.speed_table(timings, {"a": 2_000_000_000, "b": 500_000_000}, bandwidth_gb_per_s=40.0)
+    timings = {"a": timing.GenerationTiming([1, 2, 3], 0.5, 10.0), "b": timing.GenerationTiming([1, 2], 0.1, 40.0)}
+    table = timing.speed_table(timings, {"a": 2_000_000_000, "b": 500_000_000}, bandwidth_gb_per_s=40.0)
     assert list(table["first token (s)"]) == [0.5, 0.1]
     assert list(table["weights read (GB/s)"]) == [20.0, 20.0]
     assert list(table["share of memory bandwidth"]) == [0.5, 0.5]
