@@ -5,7 +5,9 @@ Routes:
 * ``POST /v1/completions`` and ``POST /v1/chat/completions`` (see :mod:`helpers.serving.openai_protocol`),
   answered whole or, with ``"stream": true``, as server-sent events ending with ``data: [DONE]``;
 * ``GET /v1/models`` and ``/v1/models/ID``: the one served model;
-* ``GET /healthz``, ``/readyz`` and ``/metrics`` (requests, tokens, time to first token, queue).
+* ``GET /``: a chat page (:mod:`helpers.serving.chat_page`) that streams its answers from the chat route;
+* ``GET /healthz``, ``/readyz`` and ``/metrics`` (requests, tokens, time to first token, running and
+  waiting requests).
 
 One model, up to ``generator.slots`` generations at a time, decoded together (continuous batching,
 :mod:`helpers.serving.batching`): further requests wait for a free slot in a queue of at most
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 import anyio
 import numpy as np
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
 from helpers.serving.app import (
@@ -38,6 +40,7 @@ from helpers.serving.app import (
     read_body,
     routing_error_message,
 )
+from helpers.serving.chat_page import CHAT_PAGE
 from helpers.serving.openai_protocol import (
     REQUEST_EXAMPLE,
     ApiError,
@@ -108,6 +111,7 @@ class LlmMetrics(Metrics):
             registry=self.registry,
         )
         self.waiting = Gauge("llm_waiting_requests", "Requests waiting for the model", registry=self.registry)
+        self.running = Gauge("llm_running_requests", "Generations running (slots in use)", registry=self.registry)
         self.time_limited = Counter(
             "llm_time_limited_requests_total", "Generations stopped by the time limit", registry=self.registry
         )
@@ -173,14 +177,17 @@ class Generation:
 
 
 class ModelTurn:
-    """A slot of the model (the right to generate), given back exactly once (by whichever of its holders ends first)."""
+    """A slot of the model (the right to generate), given back exactly once (by whichever of its holders
+    ends first); ``running`` counts the slots in use."""
 
-    def __init__(self, turns: anyio.Semaphore) -> None:
-        self.turns, self.held = turns, True
+    def __init__(self, turns: anyio.Semaphore, running: Any) -> None:
+        self.turns, self.running, self.held = turns, running, True
+        running.inc()
 
     def give_back(self) -> None:
         if self.held:
             self.held = False
+            self.running.dec()
             self.turns.release()
 
 
@@ -224,7 +231,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        routes = "POST /v1/completions, POST /v1/chat/completions, GET /v1/models"
+        routes = "POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET / (a chat page)"
         return refuse(request, ApiError(error.status_code, routing_error_message(request, error, routes)))
 
     @app.exception_handler(Exception)
@@ -232,6 +239,10 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         request.state.log = {"error": f"{type(error).__name__}: {error}"}
         message = f"internal error ({type(error).__name__}); the server log has the details"
         return json_response(ApiError(500, message).body(), 500)
+
+    @app.get("/")
+    async def chat_page() -> Response:
+        return HTMLResponse(CHAT_PAGE)
 
     @app.get(HEALTH_PATH)
     async def health() -> Response:
@@ -266,7 +277,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         full, 503 at the time limit."""
         try:
             turns.acquire_nowait()  # no await: a free slot is taken before any other request runs
-            return ModelTurn(turns)
+            return ModelTurn(turns, metrics.running)
         except anyio.WouldBlock:
             pass
         if state["waiting"] >= limits.max_waiting:
@@ -281,7 +292,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         try:
             with anyio.move_on_after(max(deadline - time.monotonic(), 0)):
                 await turns.acquire()
-                return ModelTurn(turns)
+                return ModelTurn(turns, metrics.running)
             raise ApiError(
                 503,
                 f"the request waited {limits.time_limit_s:g} s (the time limit) for the model; retry later",
