@@ -47,14 +47,21 @@ def summary(values: Iterable[float]) -> dict[str, Any]:
     return {"mean": sum(values) / len(values), "min": min(values), "max": max(values), "values": values}
 
 
-def target(values: Iterable[float], goal: float, floor: float) -> dict[str, Any]:
-    """A figure over seeds against its target (met by the mean) and its floor (met by the min).
+def target(values: Iterable[float], goal: float, floor: float, *, at_most: bool = False) -> dict[str, Any]:
+    """A figure over seeds against its target (met by the mean) and its floor (met by the min); with
+    ``at_most``, a figure that must stay low (seconds, refusals): the mean at most the target and the
+    max at most ``floor``, then called the ceiling.
 
     >>> target([0.2, 0.1, 0.3], goal=0.15, floor=0.1)["met"]
+    True
+    >>> target([1.5, 2.5], goal=2.0, floor=3.0, at_most=True)["met"]
     True
     """
     figures = summary(values)
     del figures["values"]
+    if at_most:
+        met = figures["mean"] <= goal and figures["max"] <= floor
+        return {**figures, "target": goal, "ceiling": floor, "met": bool(met)}
     return {**figures, "target": goal, "floor": floor, "met": bool(figures["mean"] >= goal and figures["min"] >= floor)}
 
 

@@ -90,3 +90,12 @@ def test_too_long_a_prompt_is_refused_in_the_callers_thread(decoder: llm.CachedD
     with pytest.raises(ValueError, match="too long"):
         next(batcher.generate([1] * (llm.PROMPT_BUCKETS[-1] + 1), 4, make_picker()))
     assert batcher.worker is None
+
+
+def test_a_long_prompt_joins_short_ones_and_each_gets_its_own_tokens(decoder: llm.CachedDecoder) -> None:
+    long_prompt = [int(token) for token in np.random.default_rng(4).integers(1, 50, size=1500)]  # bucket 2048
+    requests = [(long_prompt, 5, 7), (PROMPTS[0], 12, 8), (PROMPTS[3], 9, 9)]
+    alone = [list(decoder.generate(prompt, new, sampler(seed), stop=())) for prompt, new, seed in requests]
+    batcher = ContinuousBatcher(decoder, slots=4)
+    assert together(batcher, requests) == alone
+    assert batcher.keys is None, "the cache is released when the last sequence ends"

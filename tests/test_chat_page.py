@@ -49,7 +49,7 @@ def test_the_page_is_self_contained_html() -> None:
 def test_a_question_streams_in_and_stop_frees_the_slot(browser_context: Any, slow_server: ThreadServer) -> None:
     page = browser_context.new_page()
     page.goto(f"{slow_server.url}/")
-    page.wait_for_function("() => document.getElementById('model').textContent === " + repr(NAME))
+    page.wait_for_function("() => document.getElementById('model').value === " + repr(NAME))
     ask(page, "What is the capital of France?")
     page.wait_for_function(f"() => document.querySelector('{ANSWER_TEXT}')?.textContent.length >= 8", timeout=10_000)
     assert running_requests(slow_server) == 1, "the answer holds a slot while it streams"
@@ -75,7 +75,7 @@ def test_a_question_streams_in_and_stop_frees_the_slot(browser_context: Any, slo
 def test_an_error_from_the_server_is_shown(browser_context: Any, slow_server: ThreadServer) -> None:
     page = browser_context.new_page()
     page.goto(f"{slow_server.url}/")
-    page.wait_for_function("() => document.getElementById('model').textContent === " + repr(NAME))
+    page.wait_for_function("() => document.getElementById('model').value === " + repr(NAME))
     ask(page, "x" * 300)  # longer than the scripted model reads
     page.wait_for_selector(".assistant[data-state='error']", timeout=5_000)
     assert "tokens long" in page.text_content("#status")

@@ -37,8 +37,8 @@ class ScriptedModel:
     name = NAME
     max_prompt_tokens = 200
 
-    def __init__(self, seconds_per_token: float = 0.0, slots: int = 1) -> None:
-        self.seconds_per_token, self.slots = seconds_per_token, slots
+    def __init__(self, seconds_per_token: float = 0.0, slots: int = 1, name: str = NAME) -> None:
+        self.seconds_per_token, self.slots, self.name = seconds_per_token, slots, name
         self.prompts: list[str] = []
         self.running = self.most_running = 0  # generations under way at once
         self.lock = threading.Lock()
@@ -69,7 +69,7 @@ class ScriptedModel:
 class ThreadServer:
     """The app on a free port in a background thread (real HTTP, in this process)."""
 
-    def __init__(self, model: ScriptedModel, limits: LlmLimits | None = None) -> None:
+    def __init__(self, model: ScriptedModel | list[ScriptedModel], limits: LlmLimits | None = None) -> None:
         self.model = model
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -293,6 +293,25 @@ def test_sixteen_clients_at_once_share_the_slots_and_none_is_refused() -> None:
     assert [answer.status_code for answer in answers] == [200] * 16, [a.text for a in answers if a.status_code != 200]
     assert all(answer.json()["choices"][0]["text"] == ANSWER[:20] for answer in answers)
     assert model.most_running == 8, "eight generations at once, the other eight waiting for a slot"
+
+
+def test_a_base_model_and_an_adapted_one_are_served_side_by_side(tmp_path: Path, capsys, server_command_line) -> None:
+    base, adapted = ScriptedModel(), ScriptedModel(name="scripted-lora")
+    with ThreadServer([base, adapted]) as server:
+        client = server.client()
+        assert [card.id for card in client.models.list().data] == [NAME, "scripted-lora"]
+        client.completions.create(model="scripted-lora", prompt="to the adapter", max_tokens=2)
+        client.completions.create(model=NAME, prompt="to the base", max_tokens=2)
+        with pytest.raises(openai.NotFoundError, match="'scripted', 'scripted-lora'"):
+            client.completions.create(model="scripted-lora-2", prompt="Hi")
+    assert (base.prompts, adapted.prompts) == (["to the base"], ["to the adapter"])
+
+    from helpers.serving import cli
+
+    (tmp_path / "bad.npz").write_text("not an adapter")
+    arguments = ["--llm", f"m={tmp_path / 'missing.gguf'}", "--lora", f"m-tuned={tmp_path / 'bad.npz'}"]
+    assert cli.main(arguments) == 1
+    assert "cannot serve m-tuned" in capsys.readouterr().err, "the bad adapter is reported before the model loads"
 
 
 def test_the_time_limit_stops_a_generation_and_refuses_a_request_left_waiting() -> None:

@@ -1,11 +1,11 @@
 """The LLM server's chat page (``GET /``): one self-contained HTML file, no CDN, no build step.
 
-It asks ``GET /v1/models`` which model is served, sends the whole conversation to
-``POST /v1/chat/completions`` with ``"stream": true``, and writes the answer as its server-sent
-events arrive (``fetch`` with a ``ReadableStream``; text is set with ``textContent``, never parsed
-as HTML). It shows the time to the first token and the tokens per second after it. **Stop** aborts
-the request: the connection closes, and the server frees the answer's slot at once. The part of an
-answer written before Stop stays in the conversation.
+It asks ``GET /v1/models`` which models are served (a base model and its adapters: the user picks
+one), sends the whole conversation to ``POST /v1/chat/completions`` with ``"stream": true``, and
+writes the answer as its server-sent events arrive (``fetch`` with a ``ReadableStream``; text is set
+with ``textContent``, never parsed as HTML). It shows the time to the first token and the tokens per
+second after it. **Stop** aborts the request: the connection closes, and the server frees the
+answer's slot at once. The part of an answer written before Stop stays in the conversation.
 """
 
 CHAT_PAGE = """<!doctype html>
@@ -29,7 +29,7 @@ CHAT_PAGE = """<!doctype html>
 </head>
 <body>
 <h1>Course LLM chat</h1>
-<p>Model: <span id="model">(asking the server)</span>. Answers stream from
+<p>Model: <select id="model" aria-label="Model"></select>. Answers stream from
 <code>/v1/chat/completions</code>; <b>Stop</b> ends one and frees its slot on the server.</p>
 <div id="log" aria-live="polite"></div>
 <form id="ask">
@@ -50,10 +50,12 @@ let model = null;
 let messages = [];
 let controller = null;
 
+const choice = document.getElementById("model");
 fetch("/v1/models").then(r => r.json()).then(list => {
-  model = list.data[0].id;
-  document.getElementById("model").textContent = model;
+  for (const card of list.data) choice.add(new Option(card.id, card.id));
+  model = choice.value;
 }).catch(() => { status.textContent = "The server did not say which model it serves."; });
+choice.addEventListener("change", () => { model = choice.value; });
 
 function addTurn(role, text) {
   const turn = document.createElement("div");

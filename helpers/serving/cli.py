@@ -9,7 +9,8 @@ Examples (notebook 06 exports ``models/mnist/1``; notebook 10 runs SmolLM2 from 
     curl -d '{"model": "SmolLM2-135M-Instruct", "prompt": "Once upon a time"}' http://127.0.0.1:8000/v1/completions
 
 ``--model`` serves exported Keras models with TensorFlow Serving's REST API (:mod:`helpers.serving.app`);
-``--llm`` serves one language model with OpenAI's API (:mod:`helpers.serving.openai_app`).
+``--llm`` serves one language model with OpenAI's API (:mod:`helpers.serving.openai_app`), and each
+``--lora NAME=FILE`` the same model with a LoRA adapter merged in, under its own name.
 
 It binds 127.0.0.1 (this machine only) unless ``--host`` says otherwise: in a container, where
 the outside world reaches the server through the container's network, use ``--host 0.0.0.0``.
@@ -132,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a request may take, waiting included (then it stops, or gets a 503 if still waiting)",
     )
     llm.add_argument(
+        "--lora",
+        action="append",
+        type=model_argument,
+        default=[],
+        metavar="NAME=FILE",
+        help="also serve the --llm model with this LoRA adapter merged in (helpers.serving.adapters), as NAME",
+    )
+    llm.add_argument(
         "--slots",
         type=positive,
         default=8,
@@ -200,23 +209,34 @@ def tensorflow_serving_app(arguments: argparse.Namespace, logger: logging.Logger
 
 def llm_app(arguments: argparse.Namespace, logger: logging.Logger) -> object | None:
     """The app serving the ``--llm`` model with OpenAI's API, or ``None`` (after logging why) if it cannot load."""
+    from helpers.serving.adapters import AdapterError, read_lora
     from helpers.serving.llm_engine import GgufChatModel
     from helpers.serving.openai_app import create_openai_app
 
     name, path = arguments.llm
-    try:
-        model = GgufChatModel(path, name, xla=not arguments.no_xla, slots=arguments.slots)
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        logger.error("cannot serve %s: %s", name, error)
-        return None
-    logger.info("loaded", extra={"fields": {"model": name, "path": str(path), "seconds": round(model.load_seconds, 2)}})
+    for served, adapter in arguments.lora:  # a bad adapter file is reported before minutes of loading
+        try:
+            read_lora(adapter)
+        except AdapterError as error:
+            logger.error("cannot serve %s: %s", served, error)
+            return None
+    models = []
+    for served, adapter in [(name, None), *arguments.lora]:
+        try:
+            model = GgufChatModel(path, served, adapter=adapter, xla=not arguments.no_xla, slots=arguments.slots)
+        except (FileNotFoundError, ValueError, KeyError) as error:
+            logger.error("cannot serve %s: %s", served, error)
+            return None
+        fields = {"model": served, "path": str(path), "adapter": adapter and str(adapter)}
+        logger.info("loaded", extra={"fields": {**fields, "seconds": round(model.load_seconds, 2)}})
+        models.append(model)
     limits = LlmLimits(
         max_body_bytes=arguments.max_body_bytes or LlmLimits().max_body_bytes,
         max_tokens=arguments.max_tokens,
         max_waiting=arguments.max_waiting,
         time_limit_s=arguments.time_limit_s,
     )
-    return create_openai_app(model, limits)
+    return create_openai_app(models, limits)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     server = uvicorn.Server(config)
     if arguments.exit_with_parent:
         watch_parent(server)
-    names = [arguments.llm[0]] if arguments.llm else [name for name, _ in arguments.model]
+    names = (
+        [arguments.llm[0], *(name for name, _ in arguments.lora)] if arguments.llm else [n for n, _ in arguments.model]
+    )
     logger.info("serving", extra={"fields": {"url": f"http://{arguments.host}:{arguments.port}", "models": names}})
     server.run()
     return 0 if server.started else 1

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.serving.adapters import merge_lora, read_lora
 from helpers.serving.batching import ContinuousBatcher, padded_size
 
 
@@ -15,12 +16,22 @@ class GgufChatModel:
     """A chat model from a GGUF file (SmolLM2-135M-Instruct in the course), ready to generate for up to
     ``slots`` requests at once, decoded together (:class:`helpers.serving.batching.ContinuousBatcher`).
 
+    ``adapter``: a LoRA adapter file (:mod:`helpers.serving.adapters`) merged into the weights at load.
     ``xla`` compiles prefill and decoding with XLA (about twice as fast on a CPU); ``warm_up``
     compiles the shortest prompt bucket and the decoding step for every number of running
     sequences (1, 2, 4, ... up to ``slots``) now rather than at the first requests.
     """
 
-    def __init__(self, path: Path | str, name: str, *, xla: bool = True, warm_up: bool = True, slots: int = 8) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        name: str,
+        *,
+        adapter: Path | str | None = None,
+        xla: bool = True,
+        warm_up: bool = True,
+        slots: int = 8,
+    ) -> None:
         from helpers.lessons import llm
 
         path = Path(path)
@@ -34,6 +45,8 @@ class GgufChatModel:
         self.tokenizer = llm.gguf_tokenizer(smollm)
         self.model = llm.Llama(smollm.config)
         llm.load_gguf_weights(self.model, smollm.weights)
+        if adapter is not None:  # a LoRA adapter, merged into the kernels once
+            merge_lora(self.model, read_lora(adapter))
         del smollm  # the float32 copy of every weight: the model now holds them
         self.decoder = llm.CachedDecoder(self.model, xla=xla)
         self.batcher = ContinuousBatcher(self.decoder, slots)

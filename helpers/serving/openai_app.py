@@ -1,15 +1,16 @@
-"""The course's LLM server: OpenAI's completions API in front of one local language model.
+"""The course's LLM server: OpenAI's completions API in front of a local language model.
 
 Routes:
 
 * ``POST /v1/completions`` and ``POST /v1/chat/completions`` (see :mod:`helpers.serving.openai_protocol`),
   answered whole or, with ``"stream": true``, as server-sent events ending with ``data: [DONE]``;
-* ``GET /v1/models`` and ``/v1/models/ID``: the one served model;
+* ``GET /v1/models`` and ``/v1/models/ID``: the served models;
 * ``GET /``: a chat page (:mod:`helpers.serving.chat_page`) that streams its answers from the chat route;
 * ``GET /healthz``, ``/readyz`` and ``/metrics`` (requests, tokens, time to first token, running and
   waiting requests).
 
-One model, up to ``generator.slots`` generations at a time, decoded together (continuous batching,
+One model (or a base model and its LoRA-adapted versions, each under its own name, ``--lora``), each
+running up to ``slots`` generations at a time, decoded together (continuous batching,
 :mod:`helpers.serving.batching`): further requests wait for a free slot in a queue of at most
 ``LlmLimits.max_waiting`` (one more is refused with a 429). Each request has ``time_limit_s`` from
 its arrival: a request still waiting then gets a 503, a generation still running then stops with
@@ -20,7 +21,7 @@ its arrival: a request still waiting then gets a 503, a generation still running
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -206,13 +207,17 @@ class StreamingWhileHeld(StreamingResponse):
             self.on_end()
 
 
-def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None) -> FastAPI:
-    """The LLM server's FastAPI application for a loaded ``generator``."""
+def create_openai_app(generators: TextGenerator | Sequence[TextGenerator], limits: LlmLimits | None = None) -> FastAPI:
+    """The LLM server's FastAPI application for loaded ``generators`` (one, or several under different
+    names: a base model and its LoRA-adapted versions), each with its own slots; one queue for all."""
+    served = {generator.name: generator for generator in ([generators] if hasattr(generators, "name") else generators)}
     limits = limits or LlmLimits()
     metrics = LlmMetrics()
-    turns = anyio.Semaphore(generator.slots)  # generations that run at once
+    turns = {name: anyio.Semaphore(generator.slots) for name, generator in served.items()}  # generations at once
     state = {"waiting": 0, "shutting_down": False, "created": int(time.time())}
-    model_card = {"id": generator.name, "object": "model", "created": state["created"], "owned_by": "course"}
+    model_cards = {
+        name: {"id": name, "object": "model", "created": state["created"], "owned_by": "course"} for name in served
+    }
 
     app = FastAPI(title="Course LLM server", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.metrics = metrics
@@ -250,7 +255,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
 
     @app.get(READY_PATH)
     async def ready() -> Response:
-        return json_response({"status": "ready", "models": [generator.name]})
+        return json_response({"status": "ready", "models": list(served)})
 
     @app.get(METRICS_PATH)
     async def prometheus_metrics() -> Response:
@@ -259,25 +264,26 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
 
     @app.get("/v1/models")
     async def list_models() -> Response:
-        return json_response({"object": "list", "data": [model_card]})
+        return json_response({"object": "list", "data": list(model_cards.values())})
 
     @app.get("/v1/models/{model_id:path}")
     async def get_model(model_id: str) -> Response:
-        if model_id != generator.name:
+        if model_id not in served:
             raise ApiError(
                 404,
-                f"the model '{model_id}' does not exist; this server serves '{generator.name}'",
+                f"the model '{model_id}' does not exist; this server serves {', '.join(map(repr, served))}",
                 param="model",
                 code="model_not_found",
             )
-        return json_response(model_card)
+        return json_response(model_cards[model_id])
 
-    async def wait_for_model(deadline: float) -> ModelTurn:
-        """A slot of the model: at once if one is free, else after waiting in the queue; 429 if the queue is
-        full, 503 at the time limit."""
+    async def wait_for_model(name: str, deadline: float) -> ModelTurn:
+        """A slot of model ``name``: at once if one is free, else after waiting in the queue; 429 if the queue
+        is full, 503 at the time limit."""
+        slots = turns[name]
         try:
-            turns.acquire_nowait()  # no await: a free slot is taken before any other request runs
-            return ModelTurn(turns, metrics.running)
+            slots.acquire_nowait()  # no await: a free slot is taken before any other request runs
+            return ModelTurn(slots, metrics.running)
         except anyio.WouldBlock:
             pass
         if state["waiting"] >= limits.max_waiting:
@@ -291,8 +297,8 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         metrics.waiting.set(state["waiting"])
         try:
             with anyio.move_on_after(max(deadline - time.monotonic(), 0)):
-                await turns.acquire()
-                return ModelTurn(turns, metrics.running)
+                await slots.acquire()
+                return ModelTurn(slots, metrics.running)
             raise ApiError(
                 503,
                 f"the request waited {limits.time_limit_s:g} s (the time limit) for the model; retry later",
@@ -306,9 +312,9 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
         arrived = time.monotonic()
         deadline = arrived + limits.time_limit_s
         payload = decode_json(await read_body(request, limits.max_body_bytes), REQUEST_EXAMPLE)
-        checked = (parse_chat if chat else parse_completion)(payload, generator.name, limits.max_tokens)
+        checked = (parse_chat if chat else parse_completion)(payload, list(served), limits.max_tokens)
         request.state.log = {"model": checked.model, "stream": checked.stream, "max_tokens": checked.max_tokens}
-        generation = await anyio.to_thread.run_sync(Generation, generator, checked, deadline)  # tokenizing
+        generation = await anyio.to_thread.run_sync(Generation, served[checked.model], checked, deadline)
         request_id, model = new_id("chatcmpl" if chat else "cmpl"), checked.model
 
         def account() -> None:
@@ -329,7 +335,7 @@ def create_openai_app(generator: TextGenerator, limits: LlmLimits | None = None)
             while (piece := await anyio.to_thread.run_sync(generation.next_piece)) is not None:
                 yield piece
 
-        turn = await wait_for_model(deadline)
+        turn = await wait_for_model(checked.model, deadline)
         if not checked.stream:
             try:
                 text = "".join([piece async for piece in pieces()])

@@ -135,15 +135,20 @@ def _check_fields(payload: Mapping[str, Any], known: Sequence[str]) -> None:
 
 
 def _settings(
-    payload: Mapping[str, Any], served_model: str, max_tokens_name: str, default_max_tokens: int, max_tokens: int
+    payload: Mapping[str, Any],
+    served_models: Sequence[str],
+    max_tokens_name: str,
+    default_max_tokens: int,
+    max_tokens: int,
 ) -> dict[str, Any]:
     model = payload.get("model")
+    served = ", ".join(f"'{name}'" for name in served_models)
     if not isinstance(model, str) or not model:
-        raise ApiError(400, f"'model' is required: a string, the served model is '{served_model}'", param="model")
-    if model != served_model:
+        raise ApiError(400, f"'model' is required: a string, one of the served models {served}", param="model")
+    if model not in served_models:
         raise ApiError(
             404,
-            f"the model '{model}' does not exist on this server; it serves '{served_model}' (GET /v1/models)",
+            f"the model '{model}' does not exist on this server; it serves {served} (GET /v1/models)",
             param="model",
             code="model_not_found",
         )
@@ -171,7 +176,7 @@ def _settings(
     }
 
 
-def parse_completion(payload: Mapping[str, Any], served_model: str, max_tokens: int) -> GenerationRequest:
+def parse_completion(payload: Mapping[str, Any], served_models: Sequence[str], max_tokens: int) -> GenerationRequest:
     """A ``/v1/completions`` request, checked (OpenAI's default of 16 new tokens)."""
     _check_fields(payload, COMPLETION_FIELDS)
     prompt = payload.get("prompt")
@@ -181,7 +186,7 @@ def parse_completion(payload: Mapping[str, Any], served_model: str, max_tokens: 
         raise ApiError(400, "send one prompt per request (a string), not a list of several", param="prompt")
     if not isinstance(prompt, str) or not prompt:
         raise ApiError(400, f"'prompt' must be a non-empty string, got {prompt!r:.80}", param="prompt")
-    settings = _settings(payload, served_model, "max_tokens", min(16, max_tokens), max_tokens)
+    settings = _settings(payload, served_models, "max_tokens", min(16, max_tokens), max_tokens)
     return GenerationRequest(prompt=prompt, messages=None, **settings)
 
 
@@ -211,7 +216,7 @@ def _message(index: int, message: Any) -> dict[str, str]:
     return {"role": message["role"], "content": content}
 
 
-def parse_chat(payload: Mapping[str, Any], served_model: str, max_tokens: int) -> GenerationRequest:
+def parse_chat(payload: Mapping[str, Any], served_models: Sequence[str], max_tokens: int) -> GenerationRequest:
     """A ``/v1/chat/completions`` request, checked (new tokens up to the server's limit by default)."""
     _check_fields(payload, CHAT_FIELDS)
     messages = payload.get("messages")
@@ -222,7 +227,7 @@ def parse_chat(payload: Mapping[str, Any], served_model: str, max_tokens: int) -
     name = "max_completion_tokens" if "max_completion_tokens" in payload else "max_tokens"
     if "max_completion_tokens" in payload and "max_tokens" in payload:
         raise ApiError(400, "send 'max_tokens' or 'max_completion_tokens', not both", param="max_tokens")
-    settings = _settings(payload, served_model, name, max_tokens, max_tokens)
+    settings = _settings(payload, served_models, name, max_tokens, max_tokens)
     checked = tuple(_message(i, m) for i, m in enumerate(messages))
     return GenerationRequest(prompt=None, messages=checked, **settings)
 
