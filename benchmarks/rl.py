@@ -8,15 +8,20 @@ The notebook's own code (``helpers.lessons.rl``, exported from its cells). For e
   iteration's (the optimum), both over the plan's simulated episodes (10,000), and the optimal
   policy's success rate in gymnasium itself (1,000 episodes), which checks the simulation;
 * the deep Q-network on CartPole-v1: its mean return over 100 greedy test episodes (seeds never
-  seen in training), steps and seconds of training, against a random policy.
+  seen in training), steps and seconds of training, against a random policy;
+* REINFORCE with a baseline and the advantage actor-critic (A2C) on CartPole-v1, each within the DQN's step
+  budget (``max_steps``, counted in environment steps): the same test, and for all three methods the step of
+  the first greedy test run (during training) of 475, and each run's curve, the greedy test return at
+  about 20 steps of the budget (figures ``METHOD curve: greedy return at step N``), which notebook 12 draws.
 
 Targets: Q-learning's greedy path returns -13 and SARSA's -15 or less (at least one row from the cliff)
 for every seed, and SARSA's mean return during training is above Q-learning's; the learned FrozenLake
 policy within 5 points of the optimum for every seed; the DQN's test return (mean over the 100 test
 episodes) at least 475 on the mean over the seeds, at least 400 for the worst seed (fast mode: 60 and
 40, clearly above a random policy's ~22), and every seed's training within 15 minutes (a time,
-reported; training itself is sized in steps). With ``--check`` the figures go to
-``benchmarks/results/rl_MODE.json`` (:mod:`helpers.results`).
+reported; training itself is sized in steps); the actor-critic's test return at least 475 in at least
+2 of 3 seeds (two thirds of the seeds, rounded up) within the DQN's step budget (fast mode: 60). With
+``--check`` the figures go to ``benchmarks/results/rl_MODE.json`` (:mod:`helpers.results`).
 
     python benchmarks/rl.py                     # COURSE_MODE (default full), seeds 42, 1, 2
     python benchmarks/rl.py --fast              # a quick check run (about a minute)
@@ -36,13 +41,15 @@ MAX_SAFE_CLIFF_RETURN = -15
 MAX_SUCCESS_GAP = 0.05
 MAX_SIMULATION_GAP = 0.05
 MAX_DQN_SECONDS = 15 * 60
+REACHED_RETURN = 475.0  # "solved": the test return of the sample-efficiency figures and of the actor-critic's target
+STEPS_TO_REACH = "{method}, steps to a test return of 475 (the budget if never)"  # as notebook 12 reads it
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
     parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds (default 42,1,2)")
-    parser.add_argument("--skip-dqn", action="store_true", help="the tabular part only")
+    parser.add_argument("--skip-dqn", action="store_true", help="the tabular part only (no DQN, REINFORCE, A2C)")
     parser.add_argument(
         "--check", action="store_true", help="write benchmarks/results/rl_MODE.json; exit 1 if a target is missed"
     )
@@ -191,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nDQN skipped (--skip-dqn): its target is not measured")
         targets["DQN"] = {"met": False, "why": "skipped (--skip-dqn)"}
     else:
+        grid = lesson.curve_grid(plan.dqn.max_steps, plan.dqn.evaluate_every)
         print(f"\nDQN on CartPole-v1, up to {plan.dqn.max_steps:,} steps; {plan.dqn.evaluation_episodes} test episodes")
         rng = np.random.default_rng(0)
         random_returns = lesson.evaluate_policy(
@@ -211,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                 "DQN, mean test return": float(returns.mean()),
                 "DQN, training steps": float(training.steps),
                 "DQN, training seconds": training.seconds,
+                STEPS_TO_REACH.format(method="DQN"): lesson.steps_to_reach(
+                    training.evaluations, REACHED_RETURN, plan.dqn.max_steps
+                ),
+                **lesson.curve_figures("DQN", training.evaluations, grid),
             }
             print(
                 f"  seed {seed:>3}  mean test return {returns.mean():.1f} (min {returns.min():.0f}, "
@@ -228,7 +240,48 @@ def main(argv: list[str] | None = None) -> int:
             "slowest (s)": slowest,
             "met": slowest <= MAX_DQN_SECONDS,
         }
+        policy_gradients(lesson, mode, seeds, per_seed, grid)
+        actor_critic = [per_seed[seed]["actor-critic, mean test return"] for seed in seeds]
+        min_actor_critic = by_mode(mode, fast=60.0, full=REACHED_RETURN)
+        needed = -(-2 * len(seeds) // 3)  # two thirds of the seeds, rounded up: 2 of 3
+        reached = sum(value >= min_actor_critic for value in actor_critic)
+        targets[
+            f"actor-critic: test return >= {min_actor_critic:.0f} within the DQN's {plan.dqn.max_steps:,} steps "
+            f"in at least {needed} of {len(seeds)} seeds"
+        ] = {"seeds reaching it": reached, "needed": needed, "values": actor_critic, "met": reached >= needed}
     return results.finish("rl", mode, seeds, per_seed, targets, version, check=args.check)
+
+
+def policy_gradients(lesson, mode: str, seeds: list[int], per_seed: dict[int, dict[str, float]], grid) -> None:
+    """REINFORCE with a baseline and the actor-critic, each seed within the DQN's step budget: test return, steps,
+    seconds, steps to the first test run of 475 and the curve, into ``per_seed``."""
+    import numpy as np
+
+    for method, plan, train in (
+        ("REINFORCE", lesson.reinforce_plan(mode), lesson.train_reinforce),
+        ("actor-critic", lesson.actor_critic_plan(mode), lesson.train_actor_critic),
+    ):
+        print(f"\n{method} on CartPole-v1, up to {plan.max_steps:,} steps; {plan.evaluation_episodes} test episodes")
+        for seed in seeds:
+            training = train(plan, seed)
+            returns = lesson.evaluate_policy(
+                training.greedy_actions, episodes=plan.evaluation_episodes, seed=lesson.EVALUATION_SEED
+            )
+            first = lesson.steps_to_reach(training.evaluations, REACHED_RETURN, plan.max_steps)
+            per_seed[seed] |= {
+                f"{method}, mean test return": float(returns.mean()),
+                f"{method}, training steps": float(training.steps),
+                f"{method}, training seconds": training.seconds,
+                STEPS_TO_REACH.format(method=method): first,
+                **lesson.curve_figures(method, training.evaluations, grid),
+            }
+            print(
+                f"  seed {seed:>3}  mean test return {returns.mean():.1f} (min {returns.min():.0f}, "
+                f"{np.mean(returns == 500):.0%} at 500)   {training.steps:,} steps, {len(training.episode_returns)} "
+                f"episodes, {training.seconds:.0f} s; first test run of {REACHED_RETURN:.0f} at step {first:,.0f}; "
+                f"weights of step {training.best_step:,}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

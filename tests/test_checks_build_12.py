@@ -1,99 +1,80 @@
-"""Notebook 12's build exercise: REINFORCE with a baseline on CartPole-v1. A right answer written here
-passes (the check trains it); each typical mistake fails with the sentence that names it."""
+"""Notebook 12's build exercise: Double DQN's targets on CartPole-v1. A right answer written here passes (the
+check trains it); each typical mistake fails with the sentence that names it."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from helpers.checks import rl as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
-from helpers.lessons.rl import reinforce_plan
+from helpers.lessons.rl import rl_plan
 
-PLAN = reinforce_plan("fast")
-MIN_RETURN = 100.0  # notebook 12's fast-mode bound
-
-
-def returns_backwards(rewards, ends, discount, *, discounted=True, reset=True):
-    """Returns-to-go, vectorised per episode; the keyword arguments put one mistake in it."""
-    gamma = discount if discounted else 1.0
-    returns = np.zeros(len(rewards))
-    following = 0.0
-    for step in reversed(range(len(rewards))):
-        if ends[step] and reset:
-            following = 0.0
-        following = rewards[step] + gamma * following
-        returns[step] = following
-    return returns
+PLAN = rl_plan("fast").dqn
+MIN_RETURN = 100.0  # notebook 12's fast-mode bound, MIN_DOUBLE_DQN_RETURN
 
 
-def returns_forward(rewards, ends, discount):
-    """The mistake: discounted sums from the episode's start up to each step."""
-    returns, running = np.zeros(len(rewards)), 0.0
-    for step in range(len(rewards)):
-        running = rewards[step] + discount * running
-        returns[step] = running
-        if ends[step]:
-            running = 0.0
-    return returns
+def double_with_one_hot(rewards, next_q_online, next_q_target, terminated, discount):
+    """A right answer written another way: a one-hot mask of the online network's choice."""
+    chosen = tf.one_hot(tf.argmax(next_q_online, axis=1), depth=next_q_target.shape[1])
+    return rewards + discount * (1.0 - terminated) * tf.reduce_sum(chosen * next_q_target, axis=1)
 
 
-def whole_episode_return(rewards, ends, discount):
-    """The mistake: every step gets the discounted return of its episode's first step."""
-    right = returns_backwards(rewards, ends, discount)
-    starts = np.concatenate([[0], np.flatnonzero(ends)[:-1] + 1])
-    return np.repeat(right[starts], np.diff(np.concatenate([starts, [len(rewards)]])))
+def double_with(*, pick="online", value="target", mask=True, discounted=True):
+    """Double DQN's targets with one mistake put in by the keyword arguments."""
+
+    def targets(rewards, next_q_online, next_q_target, terminated, discount):
+        networks = {"online": next_q_online, "target": next_q_target}
+        best = tf.argmax(networks[pick], axis=1, output_type=tf.int32)
+        future = tf.gather(networks[value], best, batch_dims=1)
+        alive = 1.0 - terminated if mask else 1.0
+        return rewards + (discount if discounted else 1.0) * alive * future
+
+    return targets
 
 
-def crossentropy_loss(logits, actions, returns, *, baseline=True, sign=1.0):
-    """A right loss written another way: the cross-entropy of the action taken is −log π(a|s)."""
-    advantages = returns - tf.reduce_mean(returns) if baseline else returns
-    negative_log_pi = keras.losses.sparse_categorical_crossentropy(actions, logits, from_logits=True)
-    return sign * tf.reduce_mean(negative_log_pi * advantages)
+def vanilla_max(rewards, next_q_online, next_q_target, terminated, discount):
+    """The mistake: DQN's target, the target network's max."""
+    return rewards + discount * (1.0 - terminated) * tf.reduce_max(next_q_target, axis=1)
 
 
-def probability_loss(logits, actions, returns):
-    """The mistake: the probability of the action taken instead of its logarithm."""
-    taken = tf.gather(tf.nn.softmax(logits), actions, batch_dims=1)
-    return -tf.reduce_mean(taken * (returns - tf.reduce_mean(returns)))
+def online_max(rewards, next_q_online, next_q_target, terminated, discount):
+    """The mistake: the online network both picks and values the next action."""
+    return rewards + discount * (1.0 - terminated) * tf.reduce_max(next_q_online, axis=1)
 
 
-def numpy_loss(logits, actions, returns):
-    """The mistake: the loss computed in NumPy, so no gradient reaches the network."""
-    logits = np.asarray(logits)
-    log_pi = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    advantages = np.asarray(returns) - np.mean(returns)
-    return tf.constant(-np.mean(log_pi[np.arange(len(actions)), actions] * advantages))
+def in_numpy(rewards, next_q_online, next_q_target, terminated, discount):
+    """Right values, but NumPy: fails inside the agent's tf.function."""
+    online, target = np.asarray(next_q_online), np.asarray(next_q_target)
+    best = target[np.arange(len(online)), online.argmax(axis=1)]
+    return np.asarray(rewards) + discount * (1.0 - np.asarray(terminated)) * best
 
 
 def run(answer, *, plan=PLAN, min_return=MIN_RETURN):
-    return checks.check_reinforce(answer, plan=plan, min_return=min_return)
+    return checks.check_double_dqn(answer, plan=plan, min_return=min_return)
 
 
-def test_a_right_answer_passes_and_its_policy_balances_the_pole() -> None:
-    assert "correct" in run((returns_backwards, crossentropy_loss))
+@pytest.mark.parametrize("answer", [double_with(), double_with_one_hot])
+def test_a_right_answer_passes_and_its_policy_balances_the_pole(answer) -> None:
+    assert "correct" in run(answer)
 
 
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ((lambda r, e, d: returns_backwards(r, e, d, discounted=False), crossentropy_loss), "not discounted"),
-        ((returns_forward, crossentropy_loss), "you summed the rewards forward"),
-        ((whole_episode_return, crossentropy_loss), "every step got its episode's whole return"),
-        ((lambda r, e, d: returns_backwards(r, e, d, reset=False), crossentropy_loss), "run across the ends"),
-        ((lambda r, e, d: returns_forward(r, e, 1.0), crossentropy_loss), "you summed the rewards up to step t"),
-        ((lambda r, e, d: returns_backwards(r, e, d)[:-1], crossentropy_loss), "one return per step"),
-        ((returns_backwards, lambda *a: crossentropy_loss(*a, sign=-1.0)), "the sign is wrong"),
-        ((returns_backwards, lambda *a: crossentropy_loss(*a, baseline=False)), "there is no baseline"),
-        ((returns_backwards, numpy_loss), "no gradient reaches the logits"),
-        ((returns_backwards, probability_loss), "use the log-probability of the action taken"),
-        ((returns_backwards, lambda logits, actions, returns: logits), "one number"),
-        (returns_backwards, "the pair of your two functions"),
+        (vanilla_max, "this is DQN's target"),
+        (online_max, "valued with the online network"),
+        (double_with(value="online"), "valued with the online network"),
+        (double_with(pick="target", value="online"), "the roles are swapped"),
+        (double_with(mask=False), "terminal ones included"),
+        (double_with(discounted=False), "the discount γ is missing"),
+        (in_numpy, "fails inside a tf.function"),
+        (lambda rewards, *args: rewards[:2], "one target per transition"),
+        ("double_dqn_targets", "should be a function"),
     ],
 )
 def test_typical_mistakes_are_named(answer, message: str) -> None:
@@ -102,9 +83,9 @@ def test_typical_mistakes_are_named(answer, message: str) -> None:
 
 
 def test_a_policy_below_the_bound_is_reported() -> None:
-    one_update = dataclasses.replace(PLAN, updates=1, evaluation_episodes=5)
+    short = dataclasses.replace(PLAN, max_steps=600, evaluation_episodes=5)  # 100 training steps after the warm-up
     with pytest.raises(ExerciseIncorrect, match="at least 200 expected"):
-        run((returns_backwards, crossentropy_loss), plan=one_update, min_return=200.0)
+        run(double_with(), plan=short, min_return=200.0)
 
 
 def test_an_unanswered_exercise_says_so() -> None:

@@ -321,4 +321,60 @@ def test_play_episodes_lays_complete_episodes_end_to_end() -> None:
     assert states.shape == (len(rewards), 4) and actions.shape == rewards.shape == ends.shape
     assert ends.sum() == 3 and ends[-1], "one end per episode, the last step ends the last one"
     assert set(np.unique(actions)) == {0, 1} and np.all(rewards == 1.0)
-    assert rl.reinforce_plan("fast").updates < rl.reinforce_plan("full").updates
+    for mode in ("fast", "full"):  # the same step budget as the DQN
+        budget = rl.rl_plan(mode).dqn.max_steps
+        assert rl.reinforce_plan(mode).max_steps == rl.actor_critic_plan(mode).max_steps == budget
+
+
+def test_discounted_returns_restart_at_episode_ends_and_continue_from_the_bootstrap() -> None:
+    ends = np.array([False, False, True, False, True])
+    assert rl.discounted_returns(np.ones(5), ends, 0.5).tolist() == [1.75, 1.5, 1.0, 1.5, 1.0]
+    rewards = np.array([[1.0, 0.0], [1.0, 2.0]])  # (steps, environments)
+    returns = rl.discounted_returns(rewards, np.array([[False, True], [False, False]]), 0.5, bootstrap=[4.0, 8.0])
+    assert np.allclose(returns, [[1.0 + 0.5 * 3.0, 0.0], [1.0 + 0.5 * 4.0, 2.0 + 0.5 * 8.0]])
+
+
+def test_reinforce_loss_favours_the_better_actions() -> None:
+    logits = tf.Variable(tf.zeros((4, 2)))
+    with tf.GradientTape() as tape:
+        loss = rl.reinforce_loss(logits, tf.constant([0, 1, 0, 1]), tf.constant([10.0, 10.0, 2.0, 2.0]))
+    gradient = tape.gradient(loss, logits).numpy()
+    # gradient descent raises the logits of the actions taken at the above-average steps, lowers the others
+    assert gradient[0, 0] < 0 and gradient[1, 1] < 0 and gradient[2, 0] > 0 and gradient[3, 1] > 0
+
+
+def test_policy_gradient_methods_train_within_the_budget_and_keep_the_best_weights() -> None:
+    reinforce = dataclasses.replace(rl.reinforce_plan("fast"), max_steps=1500, selection_episodes=3)
+    actor_critic = dataclasses.replace(rl.actor_critic_plan("fast"), max_steps=1500, selection_episodes=3)
+    for training in (rl.train_reinforce(reinforce, 0), rl.train_actor_critic(actor_critic, 0)):
+        assert 1000 <= training.steps <= 1500 and len(training.evaluations) == 1
+        assert training.best_step == training.evaluations[0][0] and training.episode_returns
+        assert training.greedy_actions(np.zeros((3, 4), np.float32)).shape == (3,)
+
+
+def test_curves_on_a_grid_and_back_from_a_results_file() -> None:
+    evaluations = [(1000, 20.0), (2000, 480.0), (3000, 500.0)]
+    grid = rl.curve_grid(6000, 1000, points=3)
+    assert grid.tolist() == [2000, 4000, 6000]
+    assert rl.curve_on_grid(evaluations, np.array([500, 1000, 2500, 6000])).tolist()[1:] == [20.0, 480.0, 500.0]
+    assert np.isnan(rl.curve_on_grid(evaluations, np.array([500]))[0])
+    assert rl.steps_to_reach(evaluations, 475, 6000) == 2000 and rl.steps_to_reach(evaluations, 501, 6000) == 6000
+    per_seed = {seed: rl.curve_figures("A2C", evaluations[: seed + 1], grid) for seed in (1, 2)}
+    document = {"seeds": [1, 2], "per seed": {str(s): f for s, f in per_seed.items()}, "summary": per_seed[1]}
+    steps, curves = rl.recorded_curves(document, "A2C")
+    assert steps.tolist() == grid.tolist() and curves.tolist() == [[480.0] * 3, [480.0, 500.0, 500.0]]
+
+
+def test_policy_gradient_figures_draw_estimates_the_actor_critic_and_curves() -> None:
+    figure = rl_figures.gradient_estimates_figure({"a": np.array([1.0, 2.0]), "b": np.array([1.4, 1.6])}, 1.5)
+    assert len(figure.axes[0].patches) > 0
+    assert rl_figures.actor_critic_figure(8, 8, 64).axes
+    steps = np.array([1000, 2000])
+    figure = rl_figures.returns_against_steps_figure(
+        {"one run": (steps, np.array([[10.0, 20.0]])), "two": (steps, np.array([[0.0, 100.0], [20.0, 300.0]]))},
+        title="t",
+    )
+    assert np.allclose(figure.axes[0].lines[1].get_ydata(), [10.0, 200.0])
+    with pytest.raises(ValueError, match="returns per run"):
+        rl_figures.returns_against_steps_figure({"x": (steps, np.zeros((1, 3)))}, title="t")
+    plt.close("all")

@@ -1,10 +1,10 @@
 """Exercise checks of notebook 12 (reinforcement learning): an exponential ε schedule, DQN's TD targets with
-terminated and truncated transitions, and REINFORCE with a baseline on CartPole.
+terminated and truncated transitions, and Double DQN's targets on CartPole.
 
 Each check runs the learner's answer on inputs of its own (a schedule's steps, a batch with every kind of
-episode end, rewards of episodes laid end to end, a batch of logits) and compares what comes out with
-numbers computed here, written out step by step; known mistakes get a sentence of their own. The build
-exercise's check then trains a policy with the learner's functions and tests it.
+episode end, a batch whose online and target networks disagree) and compares what comes out with numbers
+computed here, written out step by step; known mistakes get a sentence of their own. The build exercise's
+check then trains a DQN with the learner's targets and tests it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from helpers.exercises import (
     expect_close,
     is_mistake,
     passed,
-    require_answer,
 )
 
 
@@ -133,188 +132,97 @@ def check_td_targets(answer: Any) -> str:
     return passed(exercise)
 
 
-def _episodes_returns(rewards: np.ndarray, ends: np.ndarray, discount: float) -> np.ndarray:
-    """Returns-to-go written out: from each episode's last step backwards, G_t = r_t + γ G_t+1, 0 after an end."""
-    returns = np.zeros(len(rewards))
-    following = 0.0
-    for step in reversed(range(len(rewards))):
-        following = rewards[step] + (0.0 if ends[step] else discount * following)
-        returns[step] = following
-    return returns
+def _double_dqn_batch() -> tuple[np.ndarray, ...]:
+    """A batch of 5 transitions (3 actions) whose online and target networks disagree about the best next action,
+    so that Double DQN, DQN and the usual slips all give different targets; and Double DQN's, written out."""
+    rewards = np.array([1.0, 0.5, -1.0, 2.0, 0.0], dtype=np.float32)
+    next_q_online = np.array([[1, 5, 2], [3, 0, 1], [0, 2, 4], [2, 1, 0], [6, 1, 3]], dtype=np.float32)
+    next_q_target = np.array([[4, 2, 3], [1, 6, 2], [5, 0, 1], [3, 7, 2], [2, 8, 4]], dtype=np.float32)
+    terminated = np.array([0, 0, 0, 1, 0], dtype=np.float32)
+    # the online network picks actions 1, 0, 2, 0, 0; the target network values them 2, 1, 1, 3, 2
+    expected = np.array([1.0 + 0.9 * 2.0, 0.5 + 0.9 * 1.0, -1.0 + 0.9 * 1.0, 2.0, 0.0 + 0.9 * 2.0])
+    return rewards, next_q_online, next_q_target, terminated, expected
 
 
-def _episode_spans(ends: np.ndarray) -> list[tuple[int, int]]:
-    """(first step, one past the last) of each episode laid end to end."""
-    stops = np.flatnonzero(ends) + 1
-    return list(zip(np.concatenate([[0], stops[:-1]]), stops, strict=True))
-
-
-def _returns_mistakes(rewards: np.ndarray, ends: np.ndarray, discount: float) -> dict[str, np.ndarray]:
-    """What the typical wrong returns-to-go give, each with the sentence that names it."""
-    forward = np.zeros(len(rewards))
-    prefix = np.zeros(len(rewards))
-    whole = np.zeros(len(rewards))
-    whole_undiscounted = np.zeros(len(rewards))
-    for first, stop in _episode_spans(ends):
-        running = total = 0.0
-        for step in range(first, stop):
-            running = rewards[step] + discount * running  # discounted from the start: forward
-            total += rewards[step]
-            forward[step], prefix[step] = running, total
-        whole[first:stop] = _episodes_returns(rewards[first:stop], ends[first:stop], discount)[0]
-        whole_undiscounted[first:stop] = rewards[first:stop].sum()
+def _double_dqn_mistakes(
+    rewards: np.ndarray, online: np.ndarray, target: np.ndarray, terminated: np.ndarray, discount: float
+) -> dict[str, np.ndarray]:
+    """What the typical wrong Double DQN targets give on the batch, each with the sentence that names it."""
+    alive = 1.0 - terminated
+    rows = np.arange(len(rewards))
+    double = target[rows, online.argmax(axis=1)]
     return {
-        "the rewards are not discounted: the return-to-go is r_t + γ r_t+1 + γ² r_t+2 + … (the discount γ is "
-        "missing).": _episodes_returns(rewards, ends, 1.0),
-        "every step got its episode's whole return. A step's action can only change what comes after it: "
-        "G_t sums the rewards from step t to the episode's end, not from its start.": whole,
-        "every step got its episode's total reward; G_t sums only the rewards from step t on, discounted.": (
-            whole_undiscounted
+        "this is DQN's target, the target network's max: it both picks and values the next action. Double DQN "
+        "lets the online network pick, a* = argmax Q_online(s′, ·), and the target network value it, "
+        "Q_target(s′, a*).": rewards + discount * alive * target.max(axis=1),
+        "the next action is valued with the online network (max Q_online(s′, ·)). The online network only picks "
+        "a*; its value comes from the target network, Q_target(s′, a*).": (
+            rewards + discount * alive * online.max(axis=1)
         ),
-        "you summed the rewards forward, from the episode's start up to step t. The return-to-go looks ahead: "
-        "loop backwards from the episode's end, G_t = r_t + γ G_t+1.": forward,
-        "you summed the rewards up to step t (forward, and without the discount). The return-to-go looks ahead: "
-        "loop backwards from the episode's end, G_t = r_t + γ G_t+1.": prefix,
-        "the returns run across the ends of episodes: where ends[t] is True the episode is over, and G_t is r_t "
-        "alone (the next step belongs to another episode).": _episodes_returns(rewards, np.zeros_like(ends), discount),
+        "the roles are swapped: the target network picks the action and the online network values it. The online "
+        "network picks, a* = argmax Q_online(s′, ·); the target network values, Q_target(s′, a*).": (
+            rewards + discount * alive * online[rows, target.argmax(axis=1)]
+        ),
+        "every transition bootstraps, terminal ones included: where terminated is 1 the episode is over and the "
+        "target is the reward alone. Multiply the future by (1 − terminated).": rewards + discount * double,
+        "the discount γ is missing: the future counts γ · Q_target(s′, a*).": rewards + alive * double,
     }
 
 
-def _check_returns_to_go(returns_to_go: Any, exercise: str) -> None:
-    """The learner's returns-to-go on hand-made and random episodes laid end to end."""
-    rng = np.random.default_rng(12)
-    cases = [
-        (np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), np.array([0, 0, 1, 0, 1, 1], dtype=bool), 0.5),
-        (np.array([2.0, 1.0, 1.0, 1.0, -1.0]), np.array([1, 0, 0, 0, 1], dtype=bool), 0.9),
-    ]
-    lengths = rng.integers(1, 12, size=6)
-    random_ends = np.concatenate([np.arange(length) == length - 1 for length in lengths])
-    cases.append((rng.normal(size=len(random_ends)).round(2), random_ends, 0.99))
-    for rewards, ends, discount in cases:
-        called_on = f"rewards {rewards.tolist()}, ends {ends.astype(int).tolist()}, discount {discount}"
-        result = call_answer(returns_to_go, exercise, called_on, rewards.astype(np.float32), ends.copy(), discount)
-        result = np.asarray(result, dtype=np.float64)
-        expect(
-            result.shape == rewards.shape,
-            f"{exercise}: returns_to_go should give one return per step, shape {rewards.shape}; with {called_on} "
-            f"yours gave shape {result.shape}.",
-        )
-        expected = _episodes_returns(rewards, ends, discount)
-        if not close(result, expected, rtol=1e-4, atol=1e-4):
-            for message, wrong in _returns_mistakes(rewards, ends, discount).items():
-                if close(result, wrong, rtol=1e-4, atol=1e-4):
-                    raise ExerciseIncorrect(f"{exercise}: returns_to_go({called_on}): {message}")
-        expect_close(result, expected, f"{exercise}: returns_to_go({called_on})", rtol=1e-4, atol=1e-4)
+def check_double_dqn(answer: Any, *, plan: Any, min_return: float, seed: int = 42) -> str:
+    """Build exercise 3: ``answer(rewards, next_q_online, next_q_target, terminated, discount)``, Double DQN's
+    targets: the online network picks the next action, the target network values it, no future after a
+    terminal transition.
 
-
-def _check_loss_gradient(loss_fn: Any, exercise: str) -> None:
-    """The learner's loss on a batch of logits: one number whose gradient step makes the actions of the steps
-    with an above-average return more probable and the others less (all returns positive, as in CartPole)."""
+    Judged by behaviour: on a batch where the two networks disagree about the best next action (so that DQN's
+    target, the online network's values and a missing mask all give other numbers), eagerly and inside a
+    ``tf.function`` as the agent calls it; then the lesson's ``train_dqn`` trains with it (``plan``, ``seed``)
+    and the greedy policy must average ``min_return`` over ``plan.evaluation_episodes`` test episodes.
+    """
     import tensorflow as tf
 
-    logits = tf.Variable([[0.3, -0.2], [0.0, 0.5], [-0.4, 0.1], [0.2, 0.2], [1.0, -1.0], [-0.5, 0.6]], dtype=tf.float32)
-    actions = np.array([0, 1, 0, 1, 1, 0], dtype=np.int32)
-    returns = np.array([10.0, 10.0, 2.0, 2.0, 10.0, 2.0], dtype=np.float32)  # mean and median 6: all positive
-    called_on = "6 steps, 2 actions, returns [10, 10, 2, 2, 10, 2]"
+    from helpers.lessons.rl import EVALUATION_SEED, evaluate_policy, train_dqn
+
+    exercise = "Build exercise 3 (Double DQN)"
+    discount = 0.9
+    rewards, online, target, terminated, expected = _double_dqn_batch()
+    called_on = "a batch of 5 transitions (3 actions) as tensors"
+    inputs = [tf.constant(value) for value in (rewards, online, target, terminated)]
+    result = np.asarray(call_answer(answer, exercise, called_on, *inputs, discount), dtype=np.float64)
+    expect(
+        result.shape == rewards.shape,
+        f"{exercise}: return one target per transition, shape {rewards.shape}; yours has shape {result.shape}.",
+    )
+    if not close(result, expected):
+        for message, wrong in _double_dqn_mistakes(rewards, online, target, terminated, discount).items():
+            expect(not close(result, wrong), f"{exercise}: {message}")
+    expect_close(result, expected, f"{exercise}: your targets on {called_on}", rtol=1e-5)
     try:
-        with tf.GradientTape() as tape:
-            loss = loss_fn(tf.identity(logits), tf.constant(actions), tf.constant(returns))
+        traced = tf.function(lambda *batch: answer(*batch, discount))(*inputs)
     except Exception as error:  # the learner's code: report any failure in words
         raise ExerciseIncorrect(
-            f"{exercise}: calling your loss on {called_on} raised {type(error).__name__}: {error}"
+            f"{exercise}: your function fails inside a tf.function, where the agent's training step calls it "
+            f"({type(error).__name__}: {error}). Use TensorFlow operations (tf.argmax, tf.gather), not NumPy."
         ) from error
-    expect(
-        isinstance(loss, tf.Tensor | tf.Variable) and loss.shape.num_elements() == 1,
-        f"{exercise}: the loss should be one number, a TensorFlow scalar (the mean over the steps); yours is "
-        f"{type(loss).__name__} {getattr(loss, 'shape', '')}.",
-    )
-    gradient = tape.gradient(loss, logits)
-    expect(
-        gradient is not None and bool(np.any(np.asarray(gradient) != 0)),
-        f"{exercise}: no gradient reaches the logits from your loss: compute it with TensorFlow operations on the "
-        "logits (tf.nn.log_softmax, tf.gather...), not with NumPy or .numpy().",
-    )
-    gradient = np.asarray(gradient, dtype=np.float64)
-    probabilities = tf.nn.softmax(logits).numpy()
-    step = logits.numpy() - 0.1 * gradient / np.linalg.norm(gradient)  # a small gradient-descent step
-    after = np.exp(step) / np.exp(step).sum(axis=1, keepdims=True)
-    rows = np.arange(len(actions))
-    change = after[rows, actions] - probabilities[rows, actions]
-    good = returns > returns.mean()
-    expect(
-        not (np.all(change[good] < 0) and np.all(change[~good] > 0)),
-        f"{exercise}: a gradient-descent step on your loss makes the good actions (return above the average) "
-        "LESS probable: the sign is wrong. Optimisers minimise; to raise log π(a|s) · (G − b) the loss is its "
-        "negative, −mean(log π(a|s) · (G − b)).",
-    )
-    expect(
-        not (np.all(change > 0)),
-        f"{exercise}: a gradient step on your loss makes every action taken more probable, even those of the "
-        "steps whose return is below the average: there is no baseline. With CartPole's rewards every return "
-        "is positive; subtract a baseline b (e.g. the batch's mean return) so that the worse steps get a "
-        "negative advantage G − b.",
-    )
-    expect(
-        np.all(change[good] > 0) and np.all(change[~good] < 0),
-        f"{exercise}: a gradient-descent step on your loss should make the actions of the steps with a return "
-        f"above the average more probable and the others less; the probabilities changed by "
-        f"{np.round(change, 4).tolist()} (returns {returns.tolist()}).",
-    )
-    advantages = returns - returns.mean()
-    expected = -(np.eye(2)[actions] - probabilities) * advantages[:, None]  # d/dlogits of −Σ log π(a|s)·(G − b)
-    cosine = float(np.sum(expected * gradient) / (np.linalg.norm(expected) * np.linalg.norm(gradient)))
-    expect(
-        cosine > 0.95,
-        f"{exercise}: your loss's gradient points elsewhere than that of −mean(log π(a|s) · (G − b)) (cosine "
-        f"{cosine:.2f}): use the log-probability of the action taken (tf.nn.log_softmax of the logits) times the "
-        "advantage.",
-    )
-
-
-def check_reinforce(
-    answer: Any, *, plan: Any, min_return: float, seed: int = 42, evaluation_seed: int | None = None
-) -> str:
-    """Build exercise 3: ``answer = (returns_to_go, loss)``: ``returns_to_go(rewards, ends, discount)`` of
-    episodes laid end to end and ``loss(logits, actions, returns)``, REINFORCE's loss with a baseline.
-
-    Judged by behaviour: the returns-to-go of hand-made and random episodes (the discount, backwards, reset at
-    each end) against values written out here; the direction of the loss's gradient on a batch whose returns are
-    all positive; then the lesson's ``train_reinforce`` trains a policy with both functions (``plan``, ``seed``)
-    and its greedy policy must average ``min_return`` over ``plan.evaluation_episodes`` test episodes seeded
-    apart from training. About 10 s in fast mode on 2 cores.
-    """
-    from helpers.lessons.rl import EVALUATION_SEED, evaluate_policy, train_reinforce
-
-    exercise = "Build exercise 3 (REINFORCE with a baseline)"
-    require_answer(answer, exercise)
-    expect(
-        isinstance(answer, tuple | list) and len(answer) == 2 and all(callable(part) for part in answer),
-        f"{exercise}: answer_3 should be the pair of your two functions, (returns_to_go, reinforce_loss); got "
-        f"{type(answer).__name__}.",
-    )
-    returns_to_go, loss_fn = answer
-    _check_returns_to_go(returns_to_go, exercise)
-    _check_loss_gradient(loss_fn, exercise)
+    expect_close(traced, expected, f"{exercise}: your targets inside a tf.function", rtol=1e-5)
     try:
-        training = train_reinforce(returns_to_go, loss_fn, plan, seed)
+        training = train_dqn(plan, seed, targets=answer)
     except Exception as error:  # the learner's code runs inside: report any failure in words
         raise ExerciseIncorrect(
-            f"{exercise}: train_reinforce with your functions raised {type(error).__name__}: {error}"
+            f"{exercise}: train_dqn with your targets raised {type(error).__name__}: {error}"
         ) from error
     test_returns = evaluate_policy(
-        training.greedy_actions,
-        episodes=plan.evaluation_episodes,
-        seed=EVALUATION_SEED if evaluation_seed is None else evaluation_seed,
+        training.agent.greedy_actions, episodes=plan.evaluation_episodes, seed=EVALUATION_SEED
     )
     mean_return = float(test_returns.mean())
     expect(
         mean_return >= min_return,
-        f"{exercise}: trained with train_reinforce ({plan.updates} updates of {plan.episodes_per_update} episodes, "
-        f"seed {seed}), the greedy policy averages {mean_return:.1f} over {len(test_returns)} test episodes; at "
-        f"least {min_return:g} expected (a random policy gets about 22).",
+        f"{exercise}: trained with train_dqn ({plan.max_steps:,} steps at most, seed {seed}), the greedy policy "
+        f"averages {mean_return:.1f} over {len(test_returns)} test episodes; at least {min_return:g} expected (a "
+        "random policy gets about 22).",
     )
     print(
-        f"returns-to-go right; the loss's gradient favours the better actions; trained {plan.updates} updates in "
-        f"{training.seconds:.1f} s: test return {mean_return:.1f} over {len(test_returns)} episodes"
+        f"targets right, eagerly and in a tf.function; trained {training.steps:,} steps in {training.seconds:.1f} s: "
+        f"test return {mean_return:.1f} over {len(test_returns)} episodes"
     )
     return passed(exercise)

@@ -199,3 +199,75 @@ def dqn_figure(hidden_units: int, buffer_size: int, batch_size: int, actions: in
     )
     axes.text(7.3, 2.0, "copy the weights\nevery C steps", fontsize=7.5, color="#555555")
     return figure
+
+
+def gradient_estimates_figure(estimates: Mapping[str, np.ndarray], exact: float) -> Figure:
+    """Histograms of one gradient component's per-sample estimates (one array per estimator), with the exact
+    gradient as a vertical line: an unbiased estimator centres on it, a better one spreads less."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7.5, 3.2))
+    values = np.concatenate([np.asarray(samples, dtype=np.float64) for samples in estimates.values()])
+    bins = np.linspace(values.min(), values.max(), 60)
+    for number, (name, samples) in enumerate(estimates.items()):
+        color = PATH_COLORS[number % len(PATH_COLORS)]
+        axes.hist(samples, bins=bins, alpha=0.55, color=color, label=f"{name} (mean {np.mean(samples):.3f})")
+    axes.axvline(exact, color="#222222", linestyle="--", linewidth=1.2, label=f"exact gradient {exact:.3f}")
+    axes.set(xlabel="one sample's estimate of ∂E[R]/∂θ₀", ylabel="samples")
+    axes.set_title("the log-probability trick: sampled gradient estimates, without and with a baseline", fontsize=10)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def actor_critic_figure(envs: int, rollout_steps: int, hidden_units: int, actions: int = 2) -> Figure:
+    """The advantage actor-critic (A2C): environments side by side, an actor that samples actions, a critic
+    whose values give the n-step returns' bootstrap and the baseline, and the two losses."""
+    figure, axes = canvas(11.0, 4.2, "advantage actor-critic (A2C): rollouts, n-step returns, two networks")
+    box(axes, 1.2, 3.2, f"{envs} environments\nside by side\n(CartPole-v1)", kind="data", width=1.9, height=1.0)
+    box(axes, 4.2, 3.2, f"actor π(a | s; θ)\ns → {hidden_units} → {hidden_units}\n→ logits ({actions})", width=2.1)
+    box(axes, 7.2, 3.2, "actor loss\n−log π(a|s) · Â\n− β · entropy", kind="op", width=2.0, height=0.9)
+    box(axes, 1.2, 1.0, f"rollout: {rollout_steps} steps\nper environment\n(s, a, r, end)", kind="state", width=2.0)
+    box(axes, 4.2, 1.0, f"critic V(s; w)\ns → {hidden_units} → {hidden_units}\n→ V(s) (1)", width=2.1)
+    box(axes, 7.2, 1.0, "n-step return\nG = r + γ r′ + … + γⁿ V(sₙ)\nadvantage Â = G − V(s)", kind="op", width=2.6)
+    box(axes, 10.0, 1.0, "critic loss\n(G − V(s))² / 2", kind="op", width=1.6, height=0.8)
+    arrow(axes, (2.15, 3.38), (3.15, 3.38), "state s")
+    arrow(axes, (3.15, 3.0), (2.15, 3.0))
+    axes.text(2.25, 2.78, "sampled a", fontsize=7.5, color="#444444")
+    arrow(axes, (1.2, 2.7), (1.2, 1.5))
+    arrow(axes, (2.2, 1.0), (3.15, 1.0), "states")
+    arrow(axes, (5.25, 1.0), (5.9, 1.0), "V")
+    arrow(axes, (7.2, 1.5), (7.2, 2.75), "Â (no gradient)")
+    arrow(axes, (8.5, 1.0), (9.2, 1.0), "G")
+    arrow(axes, (6.2, 3.2), (5.25, 3.2), "∇θ")
+    axes.annotate("", xy=(5.0, 1.45), xytext=(9.6, 1.45), arrowprops={"arrowstyle": "->", "color": "#777777"})
+    axes.text(8.4, 1.55, "∇w", fontsize=7.5, color="#555555")
+    return figure
+
+
+def returns_against_steps_figure(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str, best_return: float = 500.0
+) -> Figure:
+    """Return against environment steps, one colour per method: ``curves[name] = (steps, returns)`` with
+    ``returns`` of shape (runs, steps); the mean over the runs as a line, the range (worst to best run) shaded
+    when there are several."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7.5, 3.6))
+    for number, (name, (steps, returns)) in enumerate(curves.items()):
+        returns = np.atleast_2d(np.asarray(returns, dtype=np.float64))
+        if returns.shape[1] != len(steps):
+            raise ValueError(f"{name}: {returns.shape[1]} returns per run for {len(steps)} steps")
+        color = PATH_COLORS[number % len(PATH_COLORS)]
+        label = name if len(returns) == 1 else f"{name} ({len(returns)} runs)"
+        axes.plot(steps, np.nanmean(returns, axis=0), marker="o", markersize=3, color=color, label=label)
+        if len(returns) > 1:
+            axes.fill_between(steps, np.nanmin(returns, axis=0), np.nanmax(returns, axis=0), color=color, alpha=0.18)
+    axes.axhline(best_return, color="#777777", linestyle="--", linewidth=1)
+    axes.set(xlabel="environment steps of training", ylabel="greedy test return\n(mean of a test run)")
+    axes.set_ylim(0, best_return * 1.05)
+    axes.set_title(title, fontsize=10)
+    axes.legend(fontsize=8, loc="lower right")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

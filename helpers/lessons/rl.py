@@ -327,6 +327,14 @@ def td_targets(rewards: tf.Tensor, next_q_values: tf.Tensor, terminated: tf.Tens
     return rewards + discount * (1.0 - terminated) * tf.reduce_max(next_q_values, axis=1)
 
 
+def dqn_targets(
+    rewards: tf.Tensor, next_q_online: tf.Tensor, next_q_target: tf.Tensor, terminated: tf.Tensor, discount: float
+) -> tf.Tensor:
+    """DQN's targets in the form the agent calls: the target network both picks and values the next action
+    (``next_q_online``, the online network's values of the next states, is unused here; Double DQN uses it)."""
+    return td_targets(rewards, next_q_target, terminated, discount)
+
+
 def q_network(observation_size: int, num_actions: int, hidden_units: int, name: str) -> keras.Model:
     """A state in, one value per action out: two ReLU layers and a linear head."""
     return keras.Sequential(
@@ -342,11 +350,13 @@ def q_network(observation_size: int, num_actions: int, hidden_units: int, name: 
 
 class DQNAgent:
     """The online network (trained), its target copy, Adam and the Huber loss; acting and the training
-    step are ``tf.function`` graphs."""
+    step are ``tf.function`` graphs. ``targets(rewards, next_q_online, next_q_target, terminated, discount)``
+    gives a batch's TD targets: :func:`dqn_targets` unless another is passed (build exercise 3's Double DQN)."""
 
-    def __init__(self, plan: DQNPlan, observation_size: int, num_actions: int) -> None:
+    def __init__(self, plan: DQNPlan, observation_size: int, num_actions: int, targets: Callable | None = None) -> None:
         self.plan = plan
         self.num_actions = num_actions
+        self.targets = dqn_targets if targets is None else targets
         self.online = q_network(observation_size, num_actions, plan.hidden_units, "online")
         self.target = q_network(observation_size, num_actions, plan.hidden_units, "target")
         self.sync_target()
@@ -373,7 +383,8 @@ class DQNAgent:
         next_observations: tf.Tensor,
         terminated: tf.Tensor,
     ) -> tf.Tensor:
-        targets = td_targets(rewards, self.target(next_observations), terminated, self.plan.discount)
+        next_q_online, next_q_target = self.online(next_observations), self.target(next_observations)
+        targets = self.targets(rewards, next_q_online, next_q_target, terminated, self.plan.discount)
         with tf.GradientTape() as tape:
             q_taken = tf.gather(self.online(observations), actions, batch_dims=1)  # Q(s, a) of the actions taken
             loss = self.huber(targets, q_taken)  # targets are constants: no gradient flows into them
@@ -422,20 +433,51 @@ class DQNTraining:
     seconds: float
 
 
-def train_dqn(plan: DQNPlan, seed: int, *, env_id: str = "CartPole-v1") -> DQNTraining:
-    """Train a DQN on ``env_id``. Every ``evaluate_every`` steps a greedy test run (``selection_episodes``
-    episodes on their own seeds) keeps the best weights so far; training stops once a test run scores the
-    environment's best return on every episode. The agent returned holds the best weights."""
+def greedy_function(network: keras.Model, observation_size: int) -> Callable[[np.ndarray], tf.Tensor]:
+    """A ``tf.function``: a batch of states (float32) to the action of each state's largest output."""
+    states = tf.TensorSpec([None, observation_size], tf.float32)
+    return tf.function(lambda batch: tf.argmax(network(batch), axis=1, output_type=tf.int32), input_signature=[states])
+
+
+class BestWeights:
+    """Greedy test runs during training (``episodes`` episodes each, on seeds apart from the final test's):
+    every score in ``evaluations``, and the weights of ``model`` at the best run so far."""
+
+    def __init__(self, model: keras.Model, *, episodes: int, seed: int, env_id: str) -> None:
+        self.model, self.episodes, self.seed, self.env_id = model, episodes, seed, env_id
+        self.best_return = float(gym.spec(env_id).max_episode_steps)  # CartPole: +1 per step, 500 steps at most
+        self.evaluations: list[tuple[int, float]] = []
+        self.score, self.weights, self.step = -np.inf, model.get_weights(), 0
+
+    def test(self, choose: Callable[[np.ndarray], np.ndarray], step: int) -> bool:
+        """A test run of the greedy policy ``choose`` at training step ``step``; keep the weights if it is the best
+        so far. True when every episode reached the environment's best return: training can stop."""
+        test_seed = 10_000 * (self.seed + 1) + step  # never the final evaluation's seeds
+        score = float(evaluate_policy(choose, episodes=self.episodes, seed=test_seed, env_id=self.env_id).mean())
+        self.evaluations.append((step, score))
+        if score >= self.score:
+            self.score, self.weights, self.step = score, self.model.get_weights(), step
+        return score >= self.best_return
+
+    def restore(self) -> None:
+        """Put the best run's weights back into the model."""
+        self.model.set_weights(self.weights)
+
+
+def train_dqn(plan: DQNPlan, seed: int, *, env_id: str = "CartPole-v1", targets: Callable | None = None) -> DQNTraining:
+    """Train a DQN on ``env_id`` (``targets``: the agent's TD targets, DQN's by default). Every ``evaluate_every``
+    steps a greedy test run (``selection_episodes`` episodes on their own seeds) keeps the best weights so far;
+    training stops once a test run scores the environment's best return on every episode. The agent returned
+    holds the best weights."""
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     env = gym.make(env_id)
-    best_return = float(env.spec.max_episode_steps)  # CartPole: +1 per step, 500 steps at most
     observation_size, num_actions = int(env.observation_space.shape[0]), int(env.action_space.n)
-    agent = DQNAgent(plan, observation_size, num_actions)
+    agent = DQNAgent(plan, observation_size, num_actions, targets)
     buffer = ReplayBuffer(plan.buffer_size, observation_size, seed)
+    best = BestWeights(agent.online, episodes=plan.selection_episodes, seed=seed, env_id=env_id)
     observation, _ = env.reset(seed=seed)
-    episode_returns, evaluations, episode_return = [], [], 0.0
-    best_score, best_weights, best_step = -np.inf, agent.online.get_weights(), 0
+    episode_returns, episode_return = [], 0.0
     started = time.perf_counter()
     for step in range(1, plan.max_steps + 1):
         epsilon = linear_epsilon(step, plan.epsilon_start, plan.epsilon_end, plan.epsilon_decay_steps)
@@ -452,23 +494,10 @@ def train_dqn(plan: DQNPlan, seed: int, *, env_id: str = "CartPole-v1") -> DQNTr
             agent.train_step(*buffer.sample(plan.batch_size))
         if step % plan.target_update_every == 0:
             agent.sync_target()
-        if step % plan.evaluate_every == 0:
-            test_seed = 10_000 * (seed + 1) + step  # never the final evaluation's seeds
-            score = float(
-                evaluate_policy(
-                    lambda batch: agent.greedy_actions(batch),
-                    episodes=plan.selection_episodes,
-                    seed=test_seed,
-                    env_id=env_id,
-                ).mean()
-            )
-            evaluations.append((step, score))
-            if score >= best_score:
-                best_score, best_weights, best_step = score, agent.online.get_weights(), step
-            if score >= best_return:
-                break
-    agent.online.set_weights(best_weights)
-    return DQNTraining(agent, episode_returns, evaluations, best_step, step, time.perf_counter() - started)
+        if step % plan.evaluate_every == 0 and best.test(agent.greedy_actions, step):
+            break
+    best.restore()
+    return DQNTraining(agent, episode_returns, best.evaluations, best.step, step, time.perf_counter() - started)
 
 
 EVALUATION_SEED = 1_000_000  # the final test's environments: seeds 1,000,000 to 1,000,099, never seen in training
@@ -476,26 +505,40 @@ EVALUATION_SEED = 1_000_000  # the final test's environments: seeds 1,000,000 to
 
 @dataclass(frozen=True)
 class ReinforcePlan:
-    """REINFORCE on CartPole-v1 (the build exercise): the policy network, the batches of episodes, Adam."""
+    """REINFORCE with a baseline on CartPole-v1: the policy network, the batches of episodes, Adam, the step budget."""
 
     hidden_units: int  # width of each of the policy network's two hidden layers
-    updates: int  # gradient steps; each on a batch of complete episodes
+    max_steps: int  # environment steps of training at most: the DQN's budget
     episodes_per_update: int  # episodes played side by side with the current policy before each step
     learning_rate: float
     discount: float
+    evaluate_every: int  # steps between greedy test runs (to keep the best network and stop early), as the DQN's
+    selection_episodes: int  # episodes of each of those test runs
     evaluation_episodes: int  # greedy test episodes after training, seeded apart from training
 
 
 def reinforce_plan(mode: str) -> ReinforcePlan:
-    """The plan of ``mode``: 12 updates of 16 episodes in fast mode, 40 in full mode."""
+    """The plan of ``mode``: batches of 16 episodes within the DQN's step budget (6,000 steps in fast mode)."""
+    dqn = rl_plan(mode).dqn
     return ReinforcePlan(
         hidden_units=32,
-        updates=by_mode(mode, fast=12, full=40),
+        max_steps=dqn.max_steps,
         episodes_per_update=16,
         learning_rate=0.02,
         discount=0.99,
-        evaluation_episodes=by_mode(mode, fast=20, full=100),
+        evaluate_every=dqn.evaluate_every,
+        selection_episodes=dqn.selection_episodes,
+        evaluation_episodes=dqn.evaluation_episodes,
     )
+
+
+def sample_actions(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One action per row of ``logits`` (states, actions), drawn from its softmax with ``rng``."""
+    logits = np.asarray(logits, dtype=np.float64)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    draws = rng.random(len(probabilities))[:, None]
+    return (draws > probabilities.cumsum(axis=1)[:, :-1]).sum(axis=1)
 
 
 def play_episodes(
@@ -509,11 +552,7 @@ def play_episodes(
     episodes = [([], [], []) for _ in envs]
     while running.any():
         alive = np.flatnonzero(running)
-        logits = np.asarray(logits_of(observations[alive]), dtype=np.float64)
-        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        draws = rng.random(len(alive))[:, None]
-        actions = (draws > probabilities.cumsum(axis=1)[:, :-1]).sum(axis=1)  # sample from each row
+        actions = sample_actions(logits_of(observations[alive]), rng)
         for index, action in zip(alive, actions, strict=True):
             states, taken, rewards = episodes[index]
             states.append(observations[index].copy())
@@ -531,26 +570,48 @@ def play_episodes(
     )
 
 
+def discounted_returns(
+    rewards: np.ndarray, ends: np.ndarray, discount: float, bootstrap: np.ndarray | None = None
+) -> np.ndarray:
+    """G_t = r_t + γ G_t+1, backwards, starting again after each episode's end (``ends[t]`` True: G_t = r_t).
+    ``rewards`` and ``ends`` are (steps,) or (steps, environments); after the last step G continues from
+    ``bootstrap`` (one value per environment: the critic's values of the next states), 0 if None (complete
+    episodes, as REINFORCE plays them)."""
+    rewards = np.asarray(rewards, dtype=np.float32)
+    following = np.zeros(rewards.shape[1:], np.float32) if bootstrap is None else np.asarray(bootstrap, np.float32)
+    returns = np.zeros_like(rewards)
+    for step in range(len(rewards) - 1, -1, -1):
+        following = rewards[step] + discount * ~np.asarray(ends[step], dtype=bool) * following
+        returns[step] = following
+    return returns
+
+
+def reinforce_loss(logits: tf.Tensor, actions: tf.Tensor, returns: tf.Tensor) -> tf.Tensor:
+    """−mean(log π(a|s) · (G − b)) with the batch's mean return as the baseline b, advantages normalised."""
+    advantages = returns - tf.reduce_mean(returns)  # the baseline: the batch's mean return
+    advantages /= tf.math.reduce_std(advantages) + 1e-8  # normalised: the same step size at any scale of return
+    taken = tf.gather(tf.nn.log_softmax(logits), actions, batch_dims=1)  # log π(a|s) of the actions taken
+    return -tf.reduce_mean(taken * tf.stop_gradient(advantages))
+
+
 @dataclass
-class ReinforceTraining:
-    """A policy network trained by :func:`train_reinforce` and the mean return of each update's episodes."""
+class PolicyTraining:
+    """A policy network trained by REINFORCE or the actor-critic (holding the best weights found) and what
+    happened during training; the same record for both, to compare them with the DQN's."""
 
     policy: keras.Model  # state in, one logit per action out
-    mean_returns: list[float]
+    greedy_actions: Callable[[np.ndarray], tf.Tensor]  # the most probable action of each state (for test runs)
+    episode_returns: list[float]  # return of each training episode (actions sampled from the policy)
+    evaluations: list[tuple[int, float]]  # (step, mean greedy return over the selection episodes)
+    best_step: int  # the step whose weights the policy holds
+    steps: int  # environment steps used for training
     seconds: float
 
-    def greedy_actions(self, observations: np.ndarray) -> np.ndarray:
-        """The most probable action of each state (for the test episodes)."""
-        return np.asarray(self.policy(observations)).argmax(axis=1)
 
-
-def train_reinforce(
-    returns_to_go: Callable, loss_fn: Callable, plan: ReinforcePlan, seed: int, *, env_id: str = "CartPole-v1"
-) -> ReinforceTraining:
-    """REINFORCE: each update plays ``episodes_per_update`` episodes with the current policy, computes
-    ``returns_to_go(rewards, ends, discount)`` of the episodes laid end to end, and takes one Adam step on
-    ``loss_fn(logits, actions, returns)``. The environments' seeds are drawn from ``seed``, below
-    ``EVALUATION_SEED``: the test episodes are never played in training."""
+def train_reinforce(plan: ReinforcePlan, seed: int, *, env_id: str = "CartPole-v1") -> PolicyTraining:
+    """REINFORCE with a baseline: each update plays ``episodes_per_update`` episodes with the current policy and
+    takes one Adam step on :func:`reinforce_loss` of their returns-to-go. A batch that would take training past
+    ``max_steps`` is not used. The environments' seeds are drawn from ``seed``, below ``EVALUATION_SEED``."""
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     envs = [gym.make(env_id) for _ in range(plan.episodes_per_update)]
@@ -560,15 +621,180 @@ def train_reinforce(
     policy = q_network(observation_size, num_actions, plan.hidden_units, "policy")  # its outputs are now logits
     optimizer = keras.optimizers.Adam(plan.learning_rate)
     logits_of = tf.function(policy, input_signature=[tf.TensorSpec([None, observation_size], tf.float32)])
-    mean_returns, started = [], time.perf_counter()
-    for _ in range(plan.updates):
+    greedy = greedy_function(policy, observation_size)
+    best = BestWeights(policy, episodes=plan.selection_episodes, seed=seed, env_id=env_id)
+    episode_returns, steps, started = [], 0, time.perf_counter()
+    while True:
         states, actions, rewards, ends = play_episodes(logits_of, envs, rng)
-        mean_returns.append(float(rewards.sum() / ends.sum()))
-        returns = tf.constant(np.asarray(returns_to_go(rewards, ends, plan.discount), dtype=np.float32))
+        if steps + len(rewards) > plan.max_steps:
+            break  # over the step budget
+        episode_returns += [float(part.sum()) for part in np.split(rewards, np.flatnonzero(ends)[:-1] + 1)]
+        returns = tf.constant(discounted_returns(rewards, ends, plan.discount))
         with tf.GradientTape() as tape:
-            loss = loss_fn(policy(states, training=True), tf.constant(actions), returns)
+            loss = reinforce_loss(policy(states, training=True), tf.constant(actions), returns)
         gradients = tape.gradient(loss, policy.trainable_variables)
         optimizer.apply_gradients(zip(gradients, policy.trainable_variables, strict=True))
+        tests_before, steps = steps // plan.evaluate_every, steps + len(rewards)
+        if steps // plan.evaluate_every > tests_before and best.test(greedy, steps):
+            break
     for env in envs:
         env.close()
-    return ReinforceTraining(policy, mean_returns, time.perf_counter() - started)
+    best.restore()
+    return PolicyTraining(
+        policy, greedy, episode_returns, best.evaluations, best.step, steps, time.perf_counter() - started
+    )
+
+
+@dataclass(frozen=True)
+class ActorCriticPlan:
+    """The advantage actor-critic (A2C) on CartPole-v1: environments side by side, n-step rollouts, two networks."""
+
+    hidden_units: int  # width of each of the two hidden layers of the actor and of the critic
+    max_steps: int  # environment steps of training at most (all environments together): the DQN's budget
+    envs: int  # environments stepped side by side
+    rollout_steps: int  # n: steps per environment before each update (n-step returns)
+    actor_learning_rate: float
+    critic_learning_rate: float
+    entropy_bonus: float  # β: weight of the policy's entropy in what the actor maximises
+    discount: float
+    evaluate_every: int  # steps between greedy test runs (to keep the best network and stop early), as the DQN's
+    selection_episodes: int
+    evaluation_episodes: int
+
+
+def actor_critic_plan(mode: str) -> ActorCriticPlan:
+    """The plan of ``mode``: 2 environments, 16-step rollouts, within the DQN's step budget."""
+    dqn = rl_plan(mode).dqn
+    return ActorCriticPlan(
+        hidden_units=64,
+        max_steps=dqn.max_steps,
+        envs=2,
+        rollout_steps=16,
+        actor_learning_rate=1e-3,
+        critic_learning_rate=1e-3,
+        entropy_bonus=0.01,
+        discount=0.99,
+        evaluate_every=dqn.evaluate_every,
+        selection_episodes=dqn.selection_episodes,
+        evaluation_episodes=dqn.evaluation_episodes,
+    )
+
+
+class ActorCritic:
+    """The actor (state → logits) and the critic (state → V(s)), separate networks, each with its Adam; acting
+    and the update are ``tf.function`` graphs."""
+
+    def __init__(self, plan: ActorCriticPlan, observation_size: int, num_actions: int) -> None:
+        self.plan = plan
+        self.actor = q_network(observation_size, num_actions, plan.hidden_units, "actor")
+        self.critic = q_network(observation_size, 1, plan.hidden_units, "critic")
+        self.actor_optimizer = keras.optimizers.Adam(plan.actor_learning_rate)
+        self.critic_optimizer = keras.optimizers.Adam(plan.critic_learning_rate)
+        states = tf.TensorSpec([None, observation_size], tf.float32)
+        self.logits = tf.function(self.actor, input_signature=[states])
+        self.values = tf.function(lambda batch: self.critic(batch)[:, 0], input_signature=[states])
+        self.greedy_actions = greedy_function(self.actor, observation_size)
+        self.update = tf.function(self._update)
+
+    def _update(self, states: tf.Tensor, actions: tf.Tensor, returns: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as actor_tape, tf.GradientTape() as critic_tape:
+            values = self.critic(states)[:, 0]
+            advantages = tf.stop_gradient(returns - values)  # the critic is the baseline; data for the actor
+            log_probabilities = tf.nn.log_softmax(self.actor(states))
+            taken = tf.gather(log_probabilities, actions, batch_dims=1)  # log π(a|s) of the actions taken
+            entropy = -tf.reduce_sum(tf.exp(log_probabilities) * log_probabilities, axis=1)
+            actor_loss = -tf.reduce_mean(taken * advantages) - self.plan.entropy_bonus * tf.reduce_mean(entropy)
+            critic_loss = 0.5 * tf.reduce_mean(tf.square(returns - values))
+        for tape, loss, network, optimizer in (
+            (actor_tape, actor_loss, self.actor, self.actor_optimizer),
+            (critic_tape, critic_loss, self.critic, self.critic_optimizer),
+        ):
+            gradients = tape.gradient(loss, network.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
+        return actor_loss, critic_loss
+
+
+def train_actor_critic(plan: ActorCriticPlan, seed: int, *, env_id: str = "CartPole-v1") -> PolicyTraining:
+    """A2C: ``envs`` environments side by side, one update of actor and critic every ``rollout_steps`` steps on
+    n-step returns, until the next rollout would take training past ``max_steps``."""
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    envs = [gym.make(env_id) for _ in range(plan.envs)]
+    observations = np.stack([env.reset(seed=int(rng.integers(EVALUATION_SEED)))[0] for env in envs])
+    observations = observations.astype(np.float32)
+    observation_size, num_actions = observations.shape[1], int(envs[0].action_space.n)
+    agent = ActorCritic(plan, observation_size, num_actions)
+    best = BestWeights(agent.actor, episodes=plan.selection_episodes, seed=seed, env_id=env_id)
+    running_returns, episode_returns, steps, started = np.zeros(plan.envs), [], 0, time.perf_counter()
+    shape = (plan.rollout_steps, plan.envs)
+    while steps + plan.envs * plan.rollout_steps <= plan.max_steps:
+        states = np.zeros((*shape, observation_size), np.float32)
+        actions, rewards, ends = np.zeros(shape, np.int32), np.zeros(shape, np.float32), np.zeros(shape, bool)
+        for step in range(plan.rollout_steps):
+            states[step], actions[step] = observations, sample_actions(agent.logits(observations), rng)
+            for index, env in enumerate(envs):
+                observation, reward, terminated, truncated, _ = env.step(int(actions[step, index]))
+                running_returns[index] += reward
+                rewards[step, index] = reward
+                if truncated and not terminated:  # the time limit: the state still had a future, worth V(s′)
+                    rewards[step, index] += plan.discount * float(agent.values(observation[None])[0])
+                if terminated or truncated:
+                    ends[step, index] = True
+                    episode_returns.append(float(running_returns[index]))
+                    running_returns[index] = 0.0
+                    observation, _ = env.reset()
+                observations[index] = observation
+        returns = discounted_returns(rewards, ends, plan.discount, bootstrap=agent.values(observations))
+        agent.update(states.reshape(-1, observation_size), actions.reshape(-1), returns.reshape(-1))
+        tests_before, steps = steps // plan.evaluate_every, steps + plan.envs * plan.rollout_steps
+        if steps // plan.evaluate_every > tests_before and best.test(agent.greedy_actions, steps):
+            break
+    for env in envs:
+        env.close()
+    best.restore()
+    return PolicyTraining(
+        agent.actor,
+        agent.greedy_actions,
+        episode_returns,
+        best.evaluations,
+        best.step,
+        steps,
+        time.perf_counter() - started,
+    )
+
+
+def curve_grid(max_steps: int, evaluate_every: int, points: int = 20) -> np.ndarray:
+    """About ``points`` steps, every multiple of ``evaluate_every`` spread evenly up to ``max_steps``."""
+    spacing = max(1, max_steps // points // evaluate_every) * evaluate_every
+    return np.arange(spacing, max_steps + 1, spacing)
+
+
+def curve_on_grid(evaluations: list[tuple[int, float]], grid: np.ndarray) -> np.ndarray:
+    """The greedy test return at each step of ``grid``: that of the latest test run at or before it (NaN before
+    the first; a run that stopped early keeps its last score)."""
+    steps = np.array([step for step, _ in evaluations])
+    scores = np.array([score for _, score in evaluations], dtype=np.float64)
+    latest = np.searchsorted(steps, grid, side="right") - 1
+    return np.where(latest >= 0, scores[np.maximum(latest, 0)], np.nan)
+
+
+def steps_to_reach(evaluations: list[tuple[int, float]], level: float, budget: int) -> float:
+    """The step of the first test run scoring at least ``level``; ``budget`` if none did."""
+    return float(next((step for step, score in evaluations if score >= level), budget))
+
+
+CURVE_FIGURE = "{method} curve: greedy return at step {step}"  # how benchmarks/rl.py names each point
+
+
+def curve_figures(method: str, evaluations: list[tuple[int, float]], grid: np.ndarray) -> dict[str, float]:
+    """A run's curve as figures of a results file, one per step of ``grid`` (named by ``CURVE_FIGURE``)."""
+    values = curve_on_grid(evaluations, grid)
+    return {CURVE_FIGURE.format(method=method, step=int(step)): float(v) for step, v in zip(grid, values, strict=True)}
+
+
+def recorded_curves(document: dict, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The steps and the curves (seeds, steps) of ``method`` in a results file written by benchmarks/rl.py."""
+    prefix = CURVE_FIGURE.format(method=method, step="")
+    steps = sorted(int(name[len(prefix) :]) for name in document["summary"] if name.startswith(prefix))
+    curves = [[document["per seed"][str(seed)][f"{prefix}{step}"] for step in steps] for seed in document["seeds"]]
+    return np.array(steps), np.array(curves, dtype=np.float64)
