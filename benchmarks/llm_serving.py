@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{new_tokens} new tokens per answer   memory read bandwidth {bandwidth:.1f} GB/s: at most "
         f"{bandwidth / weight_gb:.1f} decode steps/s (one read of the weights each), whatever the batch"
     )
-    per_run: dict[int, dict[str, float]] = {run: {} for run in runs}
+    roofline = "roofline: decode steps/s, one read of the float32 weights each (x clients in a batch: tokens/s)"
+    per_run: dict[int, dict[str, float]] = {run: {roofline: bandwidth / weight_gb} for run in runs}
     for slots in (8, 1):
         engine = "continuous batching, 8 slots" if slots == 8 else "one request at a time"
         with start_llm_server(MODEL_NAME, model_file, extra_args=["--slots", str(slots)], timeout_s=600) as server:
