@@ -174,7 +174,7 @@ def word_order_figure(tasks: Mapping[str, Mapping[str, float]], chance: float = 
 
     models = list(dict.fromkeys(model for accuracies in tasks.values() for model in accuracies))
     width = 0.8 / len(models)
-    figure, axes = plt.subplots(figsize=(7, 3.6))
+    figure, axes = plt.subplots(figsize=(8.5, 3.6))
     for i, model in enumerate(models):
         positions = np.arange(len(tasks)) + (i - (len(models) - 1) / 2) * width
         values = [accuracies.get(model, np.nan) for accuracies in tasks.values()]
@@ -184,7 +184,7 @@ def word_order_figure(tasks: Mapping[str, Mapping[str, float]], chance: float = 
     axes.set_xticks(np.arange(len(tasks)), list(tasks))
     axes.set_ylim(0, 1.1)
     axes.set_ylabel("test accuracy")
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.set_title("the same models on topics and on word order", fontsize=10)
     figure.tight_layout()
     return figure
