@@ -13,12 +13,18 @@ The notebook's own code (``helpers.lessons.graphs``, exported from its cells). I
 * the GCN's training time per epoch as the network grows at a fixed average degree (3,000 to 24,000
   people in full mode: the edges grow with the people), the time ratio over the edge ratio (1 is
   linear growth; a dense adjacency, quadratic in the people, gives about 6 over a 4x range, see
-  tests/test_gnn_lessons.py) and the least-squares line (a fixed part plus a cost per edge).
+  tests/test_gnn_lessons.py) and the least-squares line (a fixed part plus a cost per edge);
+* depth (over-smoothing) on the same block model at 1 % labelled: plain and residual GCNs (``DeepGCN``) of 1, 2, 4
+  and 8 layers, for each seed the accuracy on the unlabelled people and the spread of the last hidden vectors (mean
+  cosine distance between nodes, ``representation_spread``; figures named "depth ...").
 
 Targets (both modes), over the seeds (default 42, 1, 2, 3, 4): the karate GCN's mean accuracy at least
 0.9 with the leaders labelled (floor 0.9) and with a random labelled pair per seed (floor 0.75); at 1 %
 labelled, the GCN at least 10 points above the MLP on the mean (floor 5 on the worst seed); the time
-per epoch growing no faster than the edges (time ratio / edge ratio at most 1). With ``--check`` the
+per epoch growing no faster than the edges (time ratio / edge ratio at most 1). Depth (issue 37, over the seeds):
+the plain 8-layer GCN at least 10 points below the plain 2-layer one on the mean (floor 0: on no seed are 8 plain
+layers more accurate than 2), and the residual 8-layer GCN at most 3 points below the plain 2-layer one on the mean
+(floor 5 points below, on the worst seed). With ``--check`` the
 figures go to ``benchmarks/results/gnn_MODE.json`` (:mod:`helpers.results`).
 
     python benchmarks/gnn.py --check             # COURSE_MODE (default full), seeds 42, 1, 2, 3, 4
@@ -43,6 +49,10 @@ FLOOR_KARATE_GCN_ACCURACY_ANY_PAIR = 0.75  # the worst random labelled pair
 MIN_GCN_GAIN_AT_1_PERCENT = 0.10
 FLOOR_GCN_GAIN_AT_1_PERCENT = 0.05
 MAX_GROWTH_AGAINST_LINEAR = 1.0
+MIN_DEPTH_DROP = 0.10  # plain GCN: 2 layers minus 8 layers, accuracy
+FLOOR_DEPTH_DROP = 0.0
+MIN_RESIDUAL_GAP = -0.03  # residual 8 layers minus plain 2 layers, accuracy: at most 3 points below
+FLOOR_RESIDUAL_GAP = -0.05
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -134,6 +144,26 @@ def main(argv: list[str] | None = None) -> int:
     print("\nlabel-efficiency table (mean accuracy; rows: approach, columns: labelled people in %)\n")
     print(curve.round(3).to_string())
 
+    depth_rows = []
+    print(f"\ndepth: plain and residual GCNs on the SBM, {plan.depth_label_share:.0%} labelled, {plan.epochs} epochs")
+    for seed in seeds:
+        labelled = lesson.labelled_nodes(sbm.labels, plan.depth_label_share, seed)
+        rows = lesson.depth_sweep(sbm, labelled, plan, seed)
+        print(
+            f"  seed {seed:>2}  "
+            + "   ".join(
+                f"{row['model']} {row['layers']}: {row['accuracy']:.3f} ({row['spread']:.2f})" for row in rows
+            ),
+            flush=True,
+        )
+        depth_rows += [{**row, "seed": seed} for row in rows]
+        for row in rows:
+            name = f"depth {row['layers']} layers, {row['model']} GCN"
+            per_seed[seed] |= {f"{name}: accuracy": row["accuracy"], f"{name}: spread": row["spread"]}
+    depth_summary = pd.DataFrame(depth_rows).groupby(["model", "layers"])[["accuracy", "spread", "seconds"]]
+    print(f"\ndepth sweep, accuracy and spread of the last hidden vectors, over seeds {seeds}\n")
+    print(depth_summary.agg(["mean", "min", "max"]).round(3).to_string())
+
     timing = lesson.epoch_seconds_against_size(plan, seeds[0])
     growth = lesson.growth_against_linear(timing)
     print(f"\nGCN training time per epoch as the network grows (average degree 10, {plan.timing_epochs} epochs each)\n")
@@ -172,6 +202,27 @@ def main(argv: list[str] | None = None) -> int:
         ] = results.target(
             figure("SBM, 1 % labelled: GCN minus MLP"), MIN_GCN_GAIN_AT_1_PERCENT, FLOOR_GCN_GAIN_AT_1_PERCENT
         )
+    deepest = plan.depths[-1]
+    for seed in seeds:
+        plain_two = per_seed[seed]["depth 2 layers, plain GCN: accuracy"]
+        per_seed[seed][f"depth: plain 2 minus plain {deepest} layers, accuracy"] = (
+            plain_two - per_seed[seed][f"depth {deepest} layers, plain GCN: accuracy"]
+        )
+        per_seed[seed][f"depth: residual {deepest} minus plain 2 layers, accuracy"] = (
+            per_seed[seed][f"depth {deepest} layers, residual GCN: accuracy"] - plain_two
+        )
+    targets[
+        f"depth: {deepest} plain layers at least {100 * MIN_DEPTH_DROP:.0f} points below 2 "
+        f"(floor {100 * FLOOR_DEPTH_DROP:.0f})"
+    ] = results.target(
+        figure(f"depth: plain 2 minus plain {deepest} layers, accuracy"), MIN_DEPTH_DROP, FLOOR_DEPTH_DROP
+    )
+    targets[
+        f"depth: {deepest} residual layers at most {-100 * MIN_RESIDUAL_GAP:.0f} points below 2 plain ones "
+        f"(floor {-100 * FLOOR_RESIDUAL_GAP:.0f})"
+    ] = results.target(
+        figure(f"depth: residual {deepest} minus plain 2 layers, accuracy"), MIN_RESIDUAL_GAP, FLOOR_RESIDUAL_GAP
+    )
     targets[f"time ratio / edge ratio at most {MAX_GROWTH_AGAINST_LINEAR}"] = {
         "measured": growth,
         "met": growth <= MAX_GROWTH_AGAINST_LINEAR,

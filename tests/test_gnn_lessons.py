@@ -18,6 +18,7 @@ from helpers.checks import graphs as checks
 from helpers.exercises import ExerciseIncorrect, NotAnswered
 from helpers.figures import graphs as graph_figures
 from helpers.lessons import graphs
+from helpers.seeding import seed_everything
 
 
 def random_edges(num_nodes: int, count: int, seed: int) -> np.ndarray:
@@ -215,4 +216,82 @@ def test_figures_draw_the_lessons_terms() -> None:
     ]
     assert len(figures[1].axes) == 2 and "2 layers: 3 of 34 nodes" in figures[1].axes[1].get_title()
     assert graph_figures.principal_components(np.ones((5, 1))).shape == (5, 2)
+    plt.close("all")
+
+
+def test_representation_spread_is_the_mean_cosine_distance_between_distinct_nodes() -> None:
+    assert graphs.representation_spread(np.tile([[2.0, 1.0]], (5, 1))) == pytest.approx(0.0)
+    assert graphs.representation_spread(np.array([[1.0, 0.0], [0.0, 3.0]])) == pytest.approx(1.0)
+    assert graphs.representation_spread(np.array([[1.0, 0.0], [-2.0, 0.0]])) == pytest.approx(2.0)
+    with_zeros = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 3.0]])
+    assert graphs.representation_spread(with_zeros) == pytest.approx(1.0), "rows of zeros have no direction"
+    assert graphs.representation_spread(np.zeros((4, 3))) == 0.0
+    vectors = np.random.default_rng(0).normal(size=(30, 5))
+    units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    cosines = units @ units.T
+    brute_force = 1 - cosines[~np.eye(30, dtype=bool)].mean()
+    assert graphs.representation_spread(vectors) == pytest.approx(brute_force)
+
+
+def test_a_residual_gcn_of_two_layers_is_the_plain_one_and_deeper_it_adds_its_input() -> None:
+    karate = graphs.karate_club()
+    features, adjacency = tf.constant(karate.features), graphs.normalized_adjacency(karate.edges, karate.num_nodes)
+    outputs = {}
+    for residual in (False, True):
+        for depth in (2, 4):
+            seed_everything(0)
+            model = graphs.DeepGCN(8, 2, 0.0, depth, residual)
+            states = model.hidden_states(features, adjacency)
+            assert len(states) == depth and states[0] is features, "the features, then one per hidden layer"
+            outputs[residual, depth] = model(features, adjacency).numpy()
+            if residual and depth == 4:
+                update = model.hidden_layers[2](states[2], adjacency)
+                np.testing.assert_allclose(states[3], states[2] + update, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outputs[True, 2], outputs[False, 2], rtol=1e-6)
+    assert not np.allclose(outputs[True, 4], outputs[False, 4])
+
+
+def untrained_layer_spreads(adjacency: tf.SparseTensor, graph: graphs.NodeGraph, residual: bool) -> list[float]:
+    seed_everything(0)
+    return graphs.layer_spreads(
+        graphs.DeepGCN(16, graph.num_classes, 0.0, 8, residual), tf.constant(graph.features), adjacency
+    )
+
+
+def test_the_spread_falls_with_depth_in_a_plain_gcn_and_more_slowly_with_residuals() -> None:
+    graph = graphs.stochastic_block_model(200, 3, 8.0, 2.0, 16, 1.0, seed=0)
+    adjacency = graphs.normalized_adjacency(graph.edges, graph.num_nodes)
+    plain = untrained_layer_spreads(adjacency, graph, residual=False)
+    residual = untrained_layer_spreads(adjacency, graph, residual=True)
+    assert len(plain) == 8 and plain[0] > 0.9, "noisy features in 16 dimensions point all ways"
+    assert plain[-1] <= 0.1 * plain[1], plain  # the notebook's check
+    assert residual[4] >= 1.5 * plain[4], (plain, residual)
+    # The check can fail: without the averaging (an identity matrix instead of Â) nothing smooths the vectors.
+    identity = tf.sparse.eye(graph.num_nodes)
+    no_graph = untrained_layer_spreads(identity, graph, residual=False)
+    assert no_graph[-1] > 0.1 * no_graph[1], no_graph
+
+
+def test_depth_sweep_trains_plain_and_residual_gcns_of_every_depth() -> None:
+    plan = dataclasses.replace(graphs.graph_plan("fast"), community_size=100, epochs=30, depths=(1, 2, 3))
+    graph = graphs.plan_sbm(plan, seed=0)
+    rows = graphs.depth_sweep(graph, graphs.labelled_nodes(graph.labels, 0.05, seed=0), plan, seed=0)
+    assert [(row["model"], row["layers"]) for row in rows] == [
+        ("plain", 1),
+        ("plain", 2),
+        ("plain", 3),
+        ("residual", 1),
+        ("residual", 2),
+        ("residual", 3),
+    ]
+    assert rows[3]["accuracy"] == rows[0]["accuracy"] and rows[4]["spread"] == rows[1]["spread"], "copied"
+    assert all(0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["spread"] <= 2.0 for row in rows)
+    assert rows[1]["accuracy"] > 0.6, "a 2-layer GCN learns the communities"
+
+
+def test_depth_figure_draws_accuracy_and_spread_against_layers() -> None:
+    by_layers = {"plain": {1: 0.7, 2: 0.9, 8: 0.6}, "residual": {1: 0.7, 2: 0.9, 8: 0.95}}
+    figure = graph_figures.depth_figure(by_layers, by_layers, {"plain": [0.9, 0.5, 0.1], "residual": [0.9, 0.6, 0.4]})
+    assert len(figure.axes) == 3 and "accuracy" in figure.axes[0].get_title()
+    assert [len(line.get_xdata()) for line in figure.axes[2].get_lines()] == [3, 3]
     plt.close("all")

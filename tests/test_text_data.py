@@ -109,3 +109,18 @@ def test_architecture_figures_draw_their_parts() -> None:
     for figure in figures.values():
         assert figure.axes[0].patches, "no boxes drawn"
         plt.close(figure)
+
+
+def test_measured_figures_draw_every_word_and_every_bar() -> None:
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    space = {probe: {word: rng.normal(size=8) for word in (probe, f"{probe}1", f"{probe}2")} for probe in ("a", "b")}
+    figure = text_figures.embedding_map_figure({"first": space, "second": space})
+    assert len(figure.axes) == 2 and len(figure.axes[0].texts) == 6
+    assert {"a", "b1"} <= {label.get_text() for label in figure.axes[1].texts}
+    tasks = {"topics": {"TF-IDF + LR": 0.97, "LSTM": 0.95}, "word order": {"TF-IDF + LR": 0.5, "LSTM": 0.9}}
+    bars = text_figures.word_order_figure(tasks)
+    legend = [label.get_text() for label in bars.axes[0].get_legend().get_texts()]
+    assert len(bars.axes[0].patches) == 4 and any("chance" in label for label in legend), legend
+    plt.close("all")

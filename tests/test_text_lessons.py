@@ -122,3 +122,31 @@ def test_nearest_words_and_analogies_leave_out_the_input_words() -> None:
     assert answers[0][0] == "queen" and {"king", "man", "woman"}.isdisjoint(word for word, _ in answers)
     with pytest.raises(KeyError, match="not in the vocabulary: prince"):
         text.analogy(glove, "prince", "man", "woman")
+
+
+def test_word_order_passages_reverse_half_of_the_passages_and_keep_their_words() -> None:
+    stories = [" ".join(f"w{story}_{i}" for i in range(10)) for story in range(40)]
+    texts, labels = text.word_order_passages(stories, 4, None, seed=0)
+    assert len(texts) == 80 and set(labels.tolist()) == {0, 1}, "two passages of 4 words per 10-word story"
+    assert 0.3 < labels.mean() < 0.7
+    for passage, backwards in zip(texts, labels, strict=True):
+        words = passage.split()
+        indices = [int(word.split("_")[1]) for word in words]
+        assert indices == (sorted(indices, reverse=True) if backwards else sorted(indices)), passage
+        assert indices[-1] - indices[0] == (-3 if backwards else 3), "consecutive words of one story"
+    drawn, _ = text.word_order_passages(stories, 4, 25, seed=0)
+    assert len(drawn) == 25 and len(set(drawn)) == 25
+
+
+def test_a_bag_of_words_cannot_tell_a_passage_from_its_reversal_but_word_pairs_can() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts, labels = text.word_order_passages(STORIES, 4, None, seed=1)
+    words = [passage.split() for passage in texts]
+    forwards = [" ".join(passage[::-1] if flag else passage) for passage, flag in zip(words, labels, strict=True)]
+    reversed_texts = [" ".join(passage.split()[::-1]) for passage in forwards]
+    single = TfidfVectorizer().fit(forwards)
+    assert np.array_equal(single.transform(forwards).toarray(), single.transform(reversed_texts).toarray())
+    # The argument fails where the features see order: word pairs (bigrams) differ when reversed.
+    pairs = TfidfVectorizer(ngram_range=(2, 2)).fit(forwards + reversed_texts)
+    assert not np.array_equal(pairs.transform(forwards).toarray(), pairs.transform(reversed_texts).toarray())

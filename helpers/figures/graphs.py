@@ -199,3 +199,42 @@ def epoch_time_figure(
     axes.set_title("training time per epoch against the number of edges", fontsize=10)
     figure.tight_layout()
     return figure
+
+
+def depth_figure(
+    accuracy: Mapping[str, Mapping[int, float]],
+    spread: Mapping[str, Mapping[int, float]],
+    layer_spread: Mapping[str, Sequence[float]],
+) -> Figure:
+    """Over-smoothing in three panels: accuracy against the number of layers and the spread of the last hidden
+    vectors against it (``model -> {layers: value}``, trained models), then the spread after each layer of
+    untrained deep models (``model -> [spread of the features, after layer 1, ...]``)."""
+    import matplotlib.pyplot as plt
+
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 3.6))
+    styles = {"plain": ("#c44e52", "o"), "residual": ("#4c72b0", "s")}
+    for axes, values, label in ((left, accuracy, "accuracy on the unlabelled nodes"), (middle, spread, "spread")):
+        for model, by_layers in values.items():
+            layers = sorted(by_layers)
+            color, marker = styles.get(model, ("#333333", "^"))
+            axes.plot(layers, [by_layers[n] for n in layers], marker=marker, color=color, label=f"{model} GCN")
+        axes.set_xscale("log", base=2)
+        axes.set_xticks(layers, [str(n) for n in layers])
+        axes.set_xlabel("graph convolutions (layers)")
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    left.set_title("trained: accuracy against depth", fontsize=10)
+    middle.set_title("trained: spread of the last hidden vectors", fontsize=10)
+    for model, values in layer_spread.items():
+        color, marker = styles.get(model, ("#333333", "^"))
+        right.plot(range(len(values)), values, marker=marker, color=color, label=f"{model} GCN")
+    right.set_xlabel("after layer (0: the input features)")
+    right.set_ylabel("spread")
+    right.set_ylim(bottom=0)
+    right.grid(alpha=0.3)
+    right.legend(fontsize=8)
+    right.set_title("untrained: spread after each hidden layer", fontsize=10)
+    figure.suptitle("over-smoothing: spread = mean cosine distance between the nodes' vectors", fontsize=11)
+    figure.tight_layout()
+    return figure

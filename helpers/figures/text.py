@@ -1,15 +1,19 @@
-"""Architecture figures of notebook 07, drawn with matplotlib: boxes, arrows and labels.
+"""Figures of notebook 07, drawn with matplotlib: boxes, arrows and labels, and two measured pictures.
 
 Each function returns its :class:`matplotlib.figure.Figure`; the notebook shows it. They draw
 only what the lesson explains: a text pipeline, skip-gram with negative sampling, an unrolled RNN,
-the LSTM and GRU cells with their gates, and a bidirectional RNN over a padded, masked sequence.
+the LSTM and GRU cells with their gates, a bidirectional RNN over a padded, masked sequence, word
+vectors in two dimensions, and the models' accuracy on two tasks side by side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from helpers.figures.graphs import CLASS_COLORS, principal_components
 from helpers.figures.primitives import arrow, box, canvas, chain_figure
 
 if TYPE_CHECKING:
@@ -130,4 +134,57 @@ def bidirectional_figure(tokens: Sequence[str] = ("oil", "prices", "rose", "", "
     arrow(axes, (first, 2.98), (concat_x - 1.1, 3.6), "h← (first word)")
     box(axes, concat_x, 4.45, "Dense softmax\n(8 topics)", width=2.0, height=0.5)
     arrow(axes, (concat_x, 3.9), (concat_x, 4.2))
+    return figure
+
+
+def embedding_map_figure(spaces: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]]) -> Figure:
+    """One panel per embedding space (``name -> {probe word -> {word: vector}}``, the probe's own vector and its
+    neighbours'): every word on the first two principal components of that panel's vectors, each probe's group in
+    one colour, the probe in bold."""
+    import matplotlib.pyplot as plt
+
+    figure, axes_row = plt.subplots(1, len(spaces), figsize=(6.2 * len(spaces), 5.2))
+    for axes, (name, groups) in zip(np.atleast_1d(axes_row), spaces.items(), strict=True):
+        words = [(probe, word) for probe, group in groups.items() for word in group]
+        vectors = np.array([groups[probe][word] for probe, word in words], dtype=np.float64)
+        points = principal_components(vectors)
+        colors = {probe: CLASS_COLORS[i % len(CLASS_COLORS)] for i, probe in enumerate(groups)}
+        for (probe, word), (x, y) in zip(words, points, strict=True):
+            axes.scatter(x, y, color=colors[probe], s=60 if word == probe else 18)
+            axes.annotate(
+                word,
+                (x, y),
+                fontsize=10 if word == probe else 8,
+                fontweight="bold" if word == probe else "normal",
+                color=colors[probe],
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        axes.set_title(name, fontsize=10)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    figure.suptitle("words and their nearest neighbours, first two principal components of each space", fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def word_order_figure(tasks: Mapping[str, Mapping[str, float]], chance: float = 0.5) -> Figure:
+    """Test accuracy of each model (bars) on each task (groups, ``task -> {model: accuracy}``), with chance."""
+    import matplotlib.pyplot as plt
+
+    models = list(dict.fromkeys(model for accuracies in tasks.values() for model in accuracies))
+    width = 0.8 / len(models)
+    figure, axes = plt.subplots(figsize=(8.5, 3.6))
+    for i, model in enumerate(models):
+        positions = np.arange(len(tasks)) + (i - (len(models) - 1) / 2) * width
+        values = [accuracies.get(model, np.nan) for accuracies in tasks.values()]
+        bars = axes.bar(positions, values, width, label=model, color=CLASS_COLORS[i % len(CLASS_COLORS)])
+        axes.bar_label(bars, fmt="%.2f", fontsize=8)
+    axes.axhline(chance, color="grey", ls="--", lw=1, label=f"chance on word order ({chance:.0%})")
+    axes.set_xticks(np.arange(len(tasks)), list(tasks))
+    axes.set_ylim(0, 1.1)
+    axes.set_ylabel("test accuracy")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes.set_title("the same models on topics and on word order", fontsize=10)
+    figure.tight_layout()
     return figure

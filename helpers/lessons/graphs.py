@@ -36,6 +36,8 @@ class GraphPlan:
     label_shares: tuple[float, ...]  # shares of labelled people for the accuracy table
     timing_sizes: tuple[int, ...]  # people per community of the timing graphs: the same friends each, more people
     timing_epochs: int
+    depths: tuple[int, ...]  # numbers of graph convolutions of the depth sweep
+    depth_label_share: float  # share of labelled people in the depth sweep
 
 
 def graph_plan(mode: str) -> GraphPlan:
@@ -56,6 +58,8 @@ def graph_plan(mode: str) -> GraphPlan:
         label_shares=by_mode(mode, fast=(0.01, 0.05), full=(0.005, 0.01, 0.05)),
         timing_sizes=by_mode(mode, fast=(600, 2400), full=(1000, 2000, 4000, 8000)),
         timing_epochs=by_mode(mode, fast=10, full=30),
+        depths=(1, 2, 4, 8),
+        depth_label_share=0.01,
     )
 
 
@@ -388,6 +392,100 @@ def plan_sbm(plan: GraphPlan, seed: int, community_size: int | None = None) -> N
         plan.feature_noise,
         seed,
     )
+
+
+class DeepGCN(GCN):
+    """The GCN with ``depth`` graph convolutions and, with ``residual``, skip connections around the hidden ones.
+
+    From the second hidden layer on (the first changes the width, from the features to ``hidden_units``), a
+    residual layer adds its input to its output: h ← h + σ(Â h W + b). The layer then only has to learn a
+    change of h, and h itself passes through every layer unsmoothed.
+    """
+
+    def __init__(
+        self,
+        hidden_units: int,
+        num_classes: int,
+        dropout: float,
+        depth: int = 2,
+        residual: bool = False,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(hidden_units, num_classes, dropout, depth, **kwargs)
+        self.residual = residual
+
+    def hidden_states(self, features: tf.Tensor, adjacency: tf.SparseTensor, training: bool = False) -> list[tf.Tensor]:
+        """Every node's vector before the first layer (the features) and after each hidden layer."""
+        states = [features]
+        for index, layer in enumerate(self.hidden_layers):
+            update = layer(self.dropout(states[-1], training=training), adjacency)
+            states.append(states[-1] + update if self.residual and index > 0 else update)
+        return states
+
+    def hidden(self, features: tf.Tensor, adjacency: tf.SparseTensor, training: bool = False) -> tf.Tensor:
+        return self.hidden_states(features, adjacency, training)[-1]
+
+
+def representation_spread(vectors: np.ndarray) -> float:
+    """Mean cosine distance 1 − cos(hᵢ, hⱼ) over all pairs of distinct nodes (MAD, Chen et al., 2020).
+
+    0 when every vector points the same way (over-smoothed: the nodes can no longer be told apart), 1 for
+    vectors at right angles on average. Rows of zeros have no direction and are left out. Computed from the mean
+    unit vector m: the sum of cos over all ordered pairs, self-pairs included, is n² |m|².
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    units = vectors[norms > 0] / norms[norms > 0, None]
+    count = len(units)
+    if count < 2:
+        return 0.0
+    mean_similarity = (count**2 * np.sum(units.mean(axis=0) ** 2) - count) / (count * (count - 1))
+    return float(1 - mean_similarity)
+
+
+def depth_sweep(graph: NodeGraph, labelled: np.ndarray, plan: GraphPlan, seed: int) -> list[dict[str, object]]:
+    """Train a plain and a residual ``DeepGCN`` with each of the plan's ``depths`` (seeded, the plan's epochs): one
+    row per model with its accuracy on the unlabelled nodes and the spread of its last hidden vectors (a residual model
+    of 1 or 2 layers is the plain one: its row is copied)."""
+    unlabelled = np.setdiff1d(np.arange(graph.num_nodes), labelled)
+    features, labels = tf.constant(graph.features), tf.constant(graph.labels)
+    adjacency = normalized_adjacency(graph.edges, graph.num_nodes)
+    rows, plain_rows = [], {}
+    for residual in (False, True):
+        for depth in plan.depths:
+            if residual and depth <= 2:  # no hidden layer after the first: the plain model, already trained
+                rows.append({**plain_rows[depth], "model": "residual"})
+                continue
+            seed_everything(seed)
+            started = time.perf_counter()
+            model = DeepGCN(plan.hidden_units, graph.num_classes, plan.dropout, depth, residual)
+            train_node_classifier(
+                model,
+                features,
+                adjacency,
+                labels,
+                labelled,
+                epochs=plan.epochs,
+                learning_rate=plan.learning_rate,
+                weight_decay=plan.weight_decay,
+            )
+            correct = accuracy(predict_classes(model, features, adjacency), graph.labels, unlabelled)
+            rows.append(
+                {
+                    "model": "residual" if residual else "plain",
+                    "layers": depth,
+                    "accuracy": correct,
+                    "spread": representation_spread(model.hidden(features, adjacency).numpy()),
+                    "seconds": time.perf_counter() - started,
+                }
+            )
+            plain_rows[depth] = rows[-1]
+    return rows
+
+
+def layer_spreads(model: DeepGCN, features: tf.Tensor, adjacency: tf.SparseTensor) -> list[float]:
+    """The spread of the nodes' vectors before the first layer and after each hidden layer of ``model``."""
+    return [representation_spread(state.numpy()) for state in model.hidden_states(features, adjacency)]
 
 
 def epoch_seconds_against_size(plan: GraphPlan, seed: int, model_type: type[GCN] = GCN) -> list[dict[str, float]]:

@@ -39,6 +39,10 @@ class TextPlan:
     skipgram_negatives: int
     skipgram_epochs: int
     skipgram_max_pairs: int | None  # a random subset of the positive pairs (None: all)
+    order_passage_length: int  # words per passage of the word-order task
+    order_train_passages: int | None  # passages to train on (None: all those of the training stories)
+    order_test_passages: int | None  # passages to test on (None: all those of the test stories)
+    order_epochs: int
 
 
 def text_plan(mode: str) -> TextPlan:
@@ -59,6 +63,10 @@ def text_plan(mode: str) -> TextPlan:
         skipgram_negatives=by_mode(mode, fast=4, full=5),
         skipgram_epochs=by_mode(mode, fast=1, full=3),
         skipgram_max_pairs=by_mode(mode, fast=400_000, full=None),
+        order_passage_length=16,
+        order_train_passages=by_mode(mode, fast=8000, full=None),
+        order_test_passages=by_mode(mode, fast=2000, full=None),
+        order_epochs=by_mode(mode, fast=2, full=3),
     )
 
 
@@ -238,3 +246,45 @@ def build_recurrent_model(
     x = keras.layers.Dropout(0.3)(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="topic")(x)
     return keras.Model(ids, outputs, name=f"bidirectional_{kind}")
+
+
+def word_order_passages(stories: list[str], length: int, count: int | None, seed: int) -> tuple[list[str], np.ndarray]:
+    """Passages of ``length`` consecutive words cut from ``stories`` (one after another, without overlap), ``count``
+    of them drawn at random (None: all), each read forwards (label 0) or backwards (label 1), at random.
+
+    A passage and its reversal have the same words, each as often: whatever counts words sees the same input.
+    """
+    rng = np.random.default_rng(seed)
+    passages = [
+        words[start : start + length]
+        for words in (story.split() for story in stories)
+        for start in range(0, len(words) - length + 1, length)
+    ]
+    if count is not None and count < len(passages):
+        passages = [passages[i] for i in np.sort(rng.choice(len(passages), count, replace=False))]
+    labels = rng.integers(0, 2, len(passages))
+    texts = [
+        " ".join(passage[::-1] if backwards else passage) for passage, backwards in zip(passages, labels, strict=True)
+    ]
+    return texts, labels
+
+
+def word_order_comparison(
+    plan: TextPlan, train_stories: list[str], test_stories: list[str], seed: int
+) -> dict[str, float]:
+    """TF-IDF + LR and the bidirectional LSTM and GRU on the word-order task, trained on passages of
+    ``train_stories`` and tested on passages of ``test_stories``: each one's test accuracy."""
+    length = plan.order_passage_length
+    train_texts, y_train = word_order_passages(train_stories, length, plan.order_train_passages, seed)
+    test_texts, y_test = word_order_passages(test_stories, length, plan.order_test_passages, seed + 1)
+    tfidf = fit_tfidf_baseline(train_texts, y_train, plan.tfidf_c_values, seed)
+    accuracies = {"TF-IDF + LR": float(tfidf.model.score(test_texts, y_test))}
+    vectorizer = make_vectorizer(train_texts, plan.max_tokens, length)
+    train = text_dataset(train_texts, y_train, vectorizer, plan.batch_size, shuffle_seed=seed)
+    test = text_dataset(test_texts, y_test, vectorizer, 512)
+    for kind in ("lstm", "gru"):
+        keras.utils.set_random_seed(seed)
+        model = build_recurrent_model(kind, vectorizer.vocabulary_size(), 2, plan.embedding_dim, plan.recurrent_units)
+        fit_classifier(model, train, plan.order_epochs, plan.recurrent_learning_rate)
+        accuracies[f"bidirectional {kind.upper()}"] = float(model.evaluate(test, verbose=0)[1])
+    return accuracies
