@@ -292,6 +292,26 @@ def labelled_nodes(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
+def fit_and_score(
+    model: keras.Model, graph: NodeGraph, adjacency: tf.SparseTensor, labelled: np.ndarray, plan: GraphPlan
+) -> float:
+    """Train ``model`` on the ``labelled`` nodes with the plan's epochs, learning rate and weight decay; its
+    accuracy on the other nodes."""
+    unlabelled = np.setdiff1d(np.arange(graph.num_nodes), labelled)
+    features = tf.constant(graph.features)
+    train_node_classifier(
+        model,
+        features,
+        adjacency,
+        tf.constant(graph.labels),
+        labelled,
+        epochs=plan.epochs,
+        learning_rate=plan.learning_rate,
+        weight_decay=plan.weight_decay,
+    )
+    return accuracy(predict_classes(model, features, adjacency), graph.labels, unlabelled)
+
+
 def compare_node_classifiers(
     graph: NodeGraph,
     labelled: np.ndarray,
@@ -302,7 +322,6 @@ def compare_node_classifiers(
     """Train each model of ``builders`` (name -> a function building it) from the same labelled nodes, and run
     label propagation: one row per approach with its accuracy on the other nodes and its seconds."""
     unlabelled = np.setdiff1d(np.arange(graph.num_nodes), labelled)
-    features, labels = tf.constant(graph.features), tf.constant(graph.labels)
     operators: dict[Callable[[np.ndarray, int], tf.SparseTensor], tf.SparseTensor] = {}
 
     def operator(make: Callable[[np.ndarray, int], tf.SparseTensor]) -> tf.SparseTensor:
@@ -317,17 +336,7 @@ def compare_node_classifiers(
         started = time.perf_counter()
         model = build()
         adjacency = operator(model.graph_operator)
-        train_node_classifier(
-            model,
-            features,
-            adjacency,
-            labels,
-            labelled,
-            epochs=plan.epochs,
-            learning_rate=plan.learning_rate,
-            weight_decay=plan.weight_decay,
-        )
-        correct = accuracy(predict_classes(model, features, adjacency), graph.labels, unlabelled)
+        correct = fit_and_score(model, graph, adjacency, labelled, plan)
         rows.append({"approach": name, "accuracy": correct, "seconds": time.perf_counter() - started})
     started = time.perf_counter()
     propagated = label_propagation(operator(normalized_adjacency), graph.labels, labelled, graph.num_classes)
@@ -447,8 +456,7 @@ def depth_sweep(graph: NodeGraph, labelled: np.ndarray, plan: GraphPlan, seed: i
     """Train a plain and a residual ``DeepGCN`` with each of the plan's ``depths`` (seeded, the plan's epochs): one
     row per model with its accuracy on the unlabelled nodes and the spread of its last hidden vectors (a residual model
     of 1 or 2 layers is the plain one: its row is copied)."""
-    unlabelled = np.setdiff1d(np.arange(graph.num_nodes), labelled)
-    features, labels = tf.constant(graph.features), tf.constant(graph.labels)
+    features = tf.constant(graph.features)
     adjacency = normalized_adjacency(graph.edges, graph.num_nodes)
     rows, plain_rows = [], {}
     for residual in (False, True):
@@ -459,17 +467,7 @@ def depth_sweep(graph: NodeGraph, labelled: np.ndarray, plan: GraphPlan, seed: i
             seed_everything(seed)
             started = time.perf_counter()
             model = DeepGCN(plan.hidden_units, graph.num_classes, plan.dropout, depth, residual)
-            train_node_classifier(
-                model,
-                features,
-                adjacency,
-                labels,
-                labelled,
-                epochs=plan.epochs,
-                learning_rate=plan.learning_rate,
-                weight_decay=plan.weight_decay,
-            )
-            correct = accuracy(predict_classes(model, features, adjacency), graph.labels, unlabelled)
+            correct = fit_and_score(model, graph, adjacency, labelled, plan)
             rows.append(
                 {
                     "model": "residual" if residual else "plain",
