@@ -23,6 +23,7 @@ import os
 import sys
 import time
 
+from helpers import results
 from helpers.mode import course_mode
 
 MIN_EXACT_MATCH = 0.95
@@ -32,26 +33,18 @@ FLOOR_GAIN_ON_LONGEST = 0.10
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write benchmarks/results/encoder_decoder_MODE.json; exit 1 if a target is missed",
-    )
+    parser = results.benchmark_parser("encoder_decoder", __doc__, seeds="42,1,2")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
 
     import keras
     import tensorflow as tf
 
-    from helpers import results
     from helpers.lessons import encoder_decoder as lesson
 
     version = results.code_version()  # the code that runs, read before the training

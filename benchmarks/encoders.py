@@ -32,6 +32,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from helpers import results
 from helpers.mode import by_mode, course_mode
 
 if TYPE_CHECKING:
@@ -42,10 +43,7 @@ SEQUENCE_LENGTH_QUESTIONS = 32  # as notebook 09's search and chatbot
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
-    parser.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    parser = results.benchmark_parser("encoders", __doc__, seeds="42,1,2")
     parser.add_argument(
         "--baselines-only",
         action="store_true",
@@ -122,7 +120,7 @@ def retrieval_table(backbone: keras_hub.models.BertBackbone, tokenizer: keras_hu
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
 
     import keras
     import keras_hub

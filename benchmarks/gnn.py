@@ -39,6 +39,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from helpers import results
 from helpers.mode import course_mode
 
 if TYPE_CHECKING:
@@ -56,21 +57,14 @@ FLOOR_RESIDUAL_GAP = -0.05
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument(
-        "--seeds", default="42,1,2,3,4", help="comma-separated seeds, one run each (default 42,1,2,3,4)"
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="write benchmarks/results/gnn_MODE.json; exit 1 if a target is missed"
-    )
+    parser = results.benchmark_parser("gnn", __doc__, seeds="42,1,2,3,4")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
 
     import keras
     import networkx as nx
@@ -78,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import results
     from helpers.lessons import graphs as lesson
 
     version = results.code_version()  # the code that runs, read before the training

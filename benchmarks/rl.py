@@ -34,6 +34,7 @@ import argparse
 import os
 import sys
 
+from helpers import results
 from helpers.mode import by_mode, course_mode
 
 OPTIMAL_CLIFF_RETURN = -13
@@ -46,32 +47,21 @@ STEPS_TO_REACH = "{method}, steps to a test return of 475 (the budget if never)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds (default 42,1,2)")
+    parser = results.benchmark_parser("rl", __doc__, seeds="42,1,2")
     parser.add_argument("--skip-dqn", action="store_true", help="the tabular part only (no DQN, REINFORCE, A2C)")
-    parser.add_argument(
-        "--check", action="store_true", help="write benchmarks/results/rl_MODE.json; exit 1 if a target is missed"
-    )
-    args = parser.parse_args(argv)
-    try:
-        args.seed_list = [int(seed) for seed in args.seeds.split(",")]
-    except ValueError:
-        parser.error(f"--seeds takes whole numbers separated by commas, e.g. 42,1,2; got {args.seeds!r}")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = args.seed_list
+    seeds = args.seeds
 
     import gymnasium as gym
     import keras
     import numpy as np
     import tensorflow as tf
 
-    from helpers import results
     from helpers.lessons import rl as lesson
 
     version = results.code_version()  # the code that runs, read before the training

@@ -38,6 +38,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from helpers import results
 from helpers.mode import by_mode, course_mode
 
 if TYPE_CHECKING:
@@ -54,12 +55,7 @@ FLOOR_ORDER_GAIN = 0.05  # the same on the worst seed
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument("--seeds", default="42,1,2", help="comma-separated seeds, one run each (default 42,1,2)")
-    parser.add_argument(
-        "--check", action="store_true", help="write benchmarks/results/text_MODE.json; exit 1 if a target is missed"
-    )
+    parser = results.benchmark_parser("text", __doc__, seeds="42,1,2")
     return parser.parse_args(argv)
 
 
@@ -124,13 +120,12 @@ def run_once(plan: TextPlan, r8: TextSplit, glove: WordVectors, seed: int) -> pd
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
 
     import keras
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import results
     from helpers.datasets.text import load_glove, load_r8
     from helpers.lessons import text
 

@@ -37,6 +37,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers import results
 from helpers.mode import by_mode, course_mode
 
 if TYPE_CHECKING:
@@ -46,19 +47,12 @@ if TYPE_CHECKING:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
-    parser.add_argument(
-        "--seeds", default="42,1,2,3,4", help="comma-separated seeds, one run each (default 42,1,2,3,4)"
-    )
+    parser = results.benchmark_parser("transfer", __doc__, seeds="42,1,2,3,4")
     parser.add_argument("--labels", help="comma-separated labels per class (default: 10,50 fast; 10,25,50,100 full)")
     parser.add_argument(
         "--epochs",
         type=int,
         help="target-task epochs of fine-tuning and of scratch at 50 labels (scaled like the plan for other counts)",
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="write benchmarks/results/transfer_MODE.json; exit 1 if a target is missed"
     )
     args = parser.parse_args(argv)
     if args.check and (args.epochs is not None or args.labels):
@@ -121,13 +115,12 @@ def run_seed(mode: str, label_counts: list[int], epochs: int | None, seed: int) 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "fast" if args.fast else course_mode()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
+    seeds = args.seeds
 
     import keras
     import pandas as pd
     import tensorflow as tf
 
-    from helpers import results
     from helpers.lessons import transfer_learning as lesson
 
     version = results.code_version()  # the code that runs, read before the long training

@@ -9,6 +9,7 @@ with :func:`read_results` or show it with :func:`recorded_summary` rather than t
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -19,6 +20,33 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def seed_list(text: str) -> list[int]:
+    """``"42,1,2"`` as ``[42, 1, 2]``; argparse shows the error if it is not whole numbers and commas."""
+    try:
+        return [int(seed) for seed in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, e.g. 42,1,2; got {text!r}"
+        ) from None
+
+
+def benchmark_parser(name: str, doc: str, seeds: str = "42,1,2") -> argparse.ArgumentParser:
+    """The options of every seeded ``benchmarks/NAME.py`` (its module docstring ``doc``): ``--fast``, ``--seeds``
+    (a list of whole numbers) and ``--check``; the benchmark adds its own."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="quick check run (same as COURSE_MODE=fast)")
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        default=seed_list(seeds),
+        help=f"comma-separated seeds, one run each (default {seeds})",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help=f"write benchmarks/results/{name}_MODE.json; exit 1 if a target is missed"
+    )
+    return parser
 
 
 def code_version(root: Path = RESULTS_DIR.parents[1]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import results
 
 
@@ -70,3 +72,11 @@ def test_finish_prints_writes_only_when_checking_and_fails_on_a_missed_target(tm
     assert not (tmp_path / "demo_fast.json").exists() and "NOT met gap" in capsys.readouterr().out
     assert results.finish("demo", "fast", [42], {42: {"gap": 0.0}}, missed, None, check=True, folder=tmp_path) == 1
     assert (tmp_path / "demo_fast.json").exists() and "load average" in capsys.readouterr().out
+
+
+def test_every_seeded_benchmark_takes_fast_seeds_and_check() -> None:
+    parser = results.benchmark_parser("demo", "Demo benchmark.\n\nMore.", seeds="42,1")
+    assert vars(parser.parse_args([])) == {"fast": False, "seeds": [42, 1], "check": False}
+    assert parser.parse_args(["--seeds", "7,8,9", "--check"]).seeds == [7, 8, 9]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--seeds", "7,x"])
