@@ -211,20 +211,28 @@ def llm_server_imports_with_only(extras: list[str]) -> subprocess.CompletedProce
         for module, distributions in metadata.packages_distributions().items()
         if any(d.lower().replace("_", "-") in absent for d in distributions) and module.isidentifier()
     }
-    script = f"""
-import importlib.abc, sys
-BLOCKED = {sorted(modules)!r}
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{{name}} is not in the serving image")
-sys.meta_path.insert(0, Block())
+    script = """
 from helpers.serving import batching, cli, llm_engine, openai_app
 from helpers.lessons import llm
 arguments = cli.build_parser().parse_args(["--llm", "m=model.gguf", "--host", "0.0.0.0", "--slots", "4"])
 print("imported")
 """
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    return run_without(modules, script)
+
+
+def run_without(blocked: set[str], script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a fresh Python where importing any of the ``blocked`` top-level modules fails, as in an
+    image that does not install them (the script sees the set as ``BLOCKED``)."""
+    prelude = f"""
+import importlib.abc, sys
+BLOCKED = {sorted(blocked)!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{{name}} is not in the serving image")
+sys.meta_path.insert(0, Block())
+"""
+    return subprocess.run([sys.executable, "-c", prelude + script], capture_output=True, text=True, timeout=300)
 
 
 def test_the_image_installs_what_the_llm_server_imports() -> None:
@@ -237,14 +245,8 @@ def test_the_image_installs_what_the_llm_server_imports() -> None:
 
 def test_the_server_imports_and_serves_without_the_notebook_packages(tmp_path: Path) -> None:
     """Export a tiny model, then load and call it through helpers.serving with the notebook packages blocked."""
+    notebook_packages = {"pandas", "matplotlib", "seaborn", "sklearn", "palmerpenguins", "PIL", "yaml", "pyarrow"}
     script = f"""
-import importlib.abc, sys
-BLOCKED = {{"pandas", "matplotlib", "seaborn", "sklearn", "palmerpenguins", "PIL", "yaml", "pyarrow"}}
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{{name}} is not in the serving image")
-sys.meta_path.insert(0, Block())
 import keras, numpy as np
 model = keras.Sequential([keras.Input((4,), name="features"), keras.layers.Dense(2, activation="softmax")])
 model.export({str(tmp_path / "tiny" / "1")!r}, verbose=False)
@@ -258,6 +260,6 @@ signature = registry.get("tiny").signature("serving_default")
 assert output.shape == (3, 2), output.shape
 print("served", [m for m in BLOCKED if m in sys.modules])
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result = run_without(notebook_packages, script)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "served []" in result.stdout

@@ -147,11 +147,11 @@ class ContinuousBatcher:
 
         if not arrivals:
             return
-        for sequence in arrivals:
-            sequence.rows = self.decoder.cache_rows(self.decoder.bucket(len(sequence.prompt)), sequence.max_new_tokens)
-        bucket = max(self.decoder.bucket(len(sequence.prompt)) for sequence in arrivals)
+        buckets = [self.decoder.bucket(len(sequence.prompt)) for sequence in arrivals]
+        for sequence, bucket in zip(arrivals, buckets, strict=True):
+            sequence.rows = self.decoder.cache_rows(bucket, sequence.max_new_tokens)
         rows = max(sequence.rows for sequence in arrivals)
-        ids = np.zeros((padded_size(len(arrivals)), bucket), dtype=np.int32)
+        ids = np.zeros((padded_size(len(arrivals)), max(buckets)), dtype=np.int32)
         for index, sequence in enumerate(arrivals):
             ids[index, : len(sequence.prompt)] = sequence.prompt
         logits, keys, values = self.decoder.prefill(tf.constant(ids), rows)
@@ -169,23 +169,24 @@ class ContinuousBatcher:
         rows = max(self.keys.shape[3], keys.shape[3])
         self.keys, keys = (self.pad(cache, rows) for cache in (self.keys, keys))
         self.values, values = (self.pad(cache, rows) for cache in (self.values, values))
-        free = [slot for slot, sequence in enumerate(self.running) if sequence is None]
-        new_slots = padded_size(len(self.running) - len(free) + len(arrivals))
-        if new_slots > len(self.running):  # grow: append empty slots
-            extra = new_slots - len(self.running)
-            shape = [self.keys.shape[0], extra, *self.keys.shape[2:]]
-            self.keys = tf.concat([self.keys, tf.zeros(shape)], axis=1)
-            self.values = tf.concat([self.values, tf.zeros(shape)], axis=1)
-            free += list(range(len(self.running), new_slots))
-            self.running += [None] * extra
-        if not arrivals:
-            return
-        chosen = free[: len(arrivals)]
+        self.grow_slots(padded_size(self.active + len(arrivals)))
+        chosen = [slot for slot, sequence in enumerate(self.running) if sequence is None][: len(arrivals)]
         where = tf.constant([[slot] for slot in chosen])
         self.keys = self.scatter_slots(self.keys, where, keys)
         self.values = self.scatter_slots(self.values, where, values)
         for slot, sequence in zip(chosen, arrivals, strict=True):
             self.running[slot] = sequence
+
+    def grow_slots(self, total: int) -> None:
+        """Append empty slots to the cache until it has ``total``."""
+        import tensorflow as tf
+
+        extra = total - len(self.running)
+        if extra > 0:
+            shape = [self.keys.shape[0], extra, *self.keys.shape[2:]]
+            self.keys = tf.concat([self.keys, tf.zeros(shape)], axis=1)
+            self.values = tf.concat([self.values, tf.zeros(shape)], axis=1)
+            self.running += [None] * extra
 
     @staticmethod
     def pad(cache: tf.Tensor, rows: int) -> tf.Tensor:
@@ -236,5 +237,4 @@ class ContinuousBatcher:
             self.keys = tf.gather(self.keys, kept, axis=1)
             self.values = tf.gather(self.values, kept, axis=1)
             self.running = [self.running[slot] for slot in kept]
-            if len(kept) < padded_size(len(kept)):
-                self.place([], self.keys[:, :0], self.values[:, :0])  # pad back to a power of two
+            self.grow_slots(padded_size(len(kept)))  # back to a power of two
