@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from helpers import results, timing
     from helpers.datasets import course_weights, shakespeare
-    from helpers.datasets.registry import fetch
+    from helpers.datasets.registry import smollm2_file
     from helpers.lessons import llm
     from helpers.lessons.gpt import GPT, CharacterScorer, CharNgram, gpt_plan, make_picker
     from helpers.paths import artifacts_dir
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     version = results.code_version()
     new_tokens = by_mode(mode, fast=16, full=64)
     scored_characters = by_mode(mode, fast=2_000, full=20_000)
-    model_file = fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model_file = smollm2_file()
     started = time.perf_counter()
     smollm = llm.read_gguf(model_file)
     tokenizer = llm.gguf_tokenizer(smollm)

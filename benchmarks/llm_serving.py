@@ -74,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from helpers import results
-    from helpers.datasets.registry import fetch
+    from helpers.datasets.registry import smollm2_file
     from helpers.processes.server import start_llm_server
     from helpers.serving.chat_load import concurrent_chats, stream_chat
     from helpers.timing import memory_read_gb_per_s
 
     version = results.code_version()
-    model_file = fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model_file = smollm2_file()
     bandwidth = memory_read_gb_per_s()
     weight_gb = 0.538  # SmolLM2-135M's float32 weights: what one decode step reads
     print(

@@ -22,7 +22,7 @@ import openai
 import pytest
 import uvicorn
 
-from helpers.datasets.registry import fetch
+from helpers.datasets.registry import smollm2_file
 from helpers.processes.server import free_port, start_llm_server
 from helpers.serving.openai_app import LlmLimits, create_openai_app
 from helpers.serving.openai_protocol import ApiError, parse_chat, parse_completion, releasable_text
@@ -356,7 +356,7 @@ def test_the_command_line_serves_one_kind_and_reports_a_missing_model_file(
 
 @pytest.fixture(scope="module")
 def smollm() -> Iterator[openai.OpenAI]:
-    model_file = fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model_file = smollm2_file()
     with start_llm_server("SmolLM2-135M-Instruct", model_file, timeout_s=300) as server:
         yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-needed", max_retries=0, timeout=120)
 

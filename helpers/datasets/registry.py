@@ -597,6 +597,11 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     )
 
 
+def smollm2_file() -> Path:
+    """SmolLM2-135M-Instruct's GGUF file (notebooks 10 and 14, the LLM server), fetched and checked if needed."""
+    return fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
 def prefetch(names: Iterable[str] | None = None) -> dict[str, Path]:
     """Fetch every registry file (or ``names``) into the cache; returns where each one is."""
     return {name: fetch(name) for name in (names or REGISTRY)}
