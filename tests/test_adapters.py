@@ -35,6 +35,15 @@ def test_an_adapter_file_round_trips(tmp_path: Path) -> None:
     for key, (a, b) in adapter.factors.items():
         assert np.array_equal(read.factors[key][0], a) and np.array_equal(read.factors[key][1], b)
     assert read.parameters == sum(a.size + b.size for a, b in adapter.factors.values())
+    half = tmp_path / "half.npz"
+    read_half = read_lora(save_lora(half, adapter, dtype="float16"))  # half the bytes, read back as float32
+    with np.load(half) as stored:
+        assert {stored[name].dtype for name in stored.files if "." in name} == {np.dtype("float16")}
+    for key, (a, b) in adapter.factors.items():
+        assert read_half.factors[key][0].dtype == np.float32
+        assert np.allclose(read_half.factors[key][0], a, rtol=1e-3) and np.allclose(
+            read_half.factors[key][1], b, rtol=1e-3
+        )
 
 
 def test_merging_matches_keras_own_lora_dense() -> None:

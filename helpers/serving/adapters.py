@@ -51,8 +51,9 @@ class LoraAdapter:
         return sum(a.size + b.size for a, b in self.factors.values())
 
 
-def save_lora(path: Path | str, adapter: LoraAdapter) -> Path:
-    """Write ``adapter`` as an ``.npz`` file (float32) at ``path``."""
+def save_lora(path: Path | str, adapter: LoraAdapter, dtype: str = "float32") -> Path:
+    """Write ``adapter`` as an ``.npz`` file at ``path``, its factors in ``dtype`` (float16 halves the file;
+    :func:`read_lora` reads them back as float32)."""
     arrays = {
         f"{block}.{name}.{part}": factor
         for (block, name), pair in adapter.factors.items()
@@ -63,7 +64,7 @@ def save_lora(path: Path | str, adapter: LoraAdapter) -> Path:
         path,
         alpha=np.float32(adapter.alpha),
         rank=np.int32(adapter.rank),
-        **{k: np.asarray(v, np.float32) for k, v in arrays.items()},
+        **{k: np.asarray(v, dtype) for k, v in arrays.items()},
     )
     return path
 
