@@ -14,12 +14,12 @@ answered in full mode). It prints:
 
 Retrieval and greedy decoding are deterministic: the seeds change neither, so part 2 runs once and its figures
 are recorded for every seed (the seeds are for part 1's training runs). Targets (full mode; recorded in fast mode
-too, where two questions and three notebooks make them indicative only): MiniLM recall@3 at least 0.9;
+too, where one question and three notebooks make them indicative only): MiniLM recall@3 at least 0.9;
 answer accuracy with MiniLM retrieval at least 40 points above no retrieval, and at least TF-IDF retrieval's. With
 ``--check`` the figures go to ``benchmarks/results/llm_adaptation_MODE.json`` (:mod:`helpers.results`).
 
     python benchmarks/llm_adaptation.py --check     # COURSE_MODE (default full): every question
-    python benchmarks/llm_adaptation.py --fast      # a quick look (three notebooks, two answered questions)
+    python benchmarks/llm_adaptation.py --fast      # a quick look (three notebooks, one answered question)
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ class RagPlan:
 
 
 def rag_plan(mode: str) -> RagPlan:
-    """Fast mode searches three notebooks and answers two questions per arm; full mode, everything."""
+    """Fast mode searches three notebooks and answers one question per arm; full mode, everything."""
     return RagPlan(
         passage_words=60,
         passage_overlap=12,
         chunk_sizes=(30, 60, 120),
         sweep_minilm=by_mode(mode, fast=False, full=True),
         notebooks=by_mode(mode, fast=("08_gpt", "09_encoders", "10_llm"), full=None),
-        answered=by_mode(mode, fast=2, full=None),
+        answered=by_mode(mode, fast=1, full=None),
     )
 
 
