@@ -12,14 +12,15 @@ answered in full mode). It prints:
 * the failures: MiniLM's retrieval failures (no relevant passage in the top 3) and the questions its arm missed,
   each as a retrieval or a reading failure, with the reply.
 
-Retrieval and greedy decoding are deterministic: the seeds change neither, so part 2 runs once and its figures
-are recorded for every seed (the seeds are for part 1's training runs). Targets (full mode; recorded in fast mode
+Retrieval and greedy decoding are deterministic and train nothing: no seed changes them, so the benchmark runs
+once (the results file records it under seed 42). Part 1 (LoRA, over seeds) is ``benchmarks/llm_adaptation.py``.
+Targets (full mode; recorded in fast mode
 too, where one question and three notebooks make them indicative only): MiniLM recall@3 at least 0.9;
 answer accuracy with MiniLM retrieval at least 40 points above no retrieval, and at least TF-IDF retrieval's. With
-``--check`` the figures go to ``benchmarks/results/llm_adaptation_MODE.json`` (:mod:`helpers.results`).
+``--check`` the figures go to ``benchmarks/results/rag_MODE.json`` (:mod:`helpers.results`).
 
-    python benchmarks/llm_adaptation.py --check     # COURSE_MODE (default full): every question
-    python benchmarks/llm_adaptation.py --fast      # a quick look (three notebooks, one answered question)
+    python benchmarks/rag.py --check     # COURSE_MODE (default full): every question
+    python benchmarks/rag.py --fast      # a quick look (three notebooks, one answered question)
 """
 
 from __future__ import annotations
@@ -40,23 +41,23 @@ MIN_MINILM_GAIN_OVER_TFIDF = 0.0  # answer accuracy, MiniLM retrieval minus TF-I
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = results.benchmark_parser("llm_adaptation", __doc__)
+    parser = results.benchmark_parser("rag", __doc__, seeds="42")
     return parser.parse_args(argv)
 
 
 def load_smollm(xla: bool) -> tuple[Any, Any]:
     """SmolLM2-135M-Instruct's tokenizer and a KV-cache decoder, loaded as notebooks 10 and 14 do."""
-    from helpers.datasets.registry import fetch
+    from helpers.datasets.registry import smollm2_file
     from helpers.lessons.llm import CachedDecoder, Llama, gguf_tokenizer, load_gguf_weights, read_gguf
 
-    smollm = read_gguf(fetch("smollm2_135m_instruct_q4_1") / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    smollm = read_gguf(smollm2_file())
     model = Llama(smollm.config)
     load_gguf_weights(model, smollm.weights)
     return gguf_tokenizer(smollm), CachedDecoder(model, xla=xla)
 
 
 def rag_figures(mode: str) -> dict[str, float]:
-    """Part 2's figures (deterministic): recall@k, the chunk-size sweep and answer accuracy in three arms."""
+    """The figures (deterministic): recall@k, the chunk-size sweep and answer accuracy in three arms."""
     import keras_hub
     import numpy as np
     import pandas as pd
@@ -149,7 +150,7 @@ def rag_figures(mode: str) -> dict[str, float]:
 
 
 def rag_targets(per_seed: Mapping[int, Mapping[str, float]], seeds: list[int]) -> dict[str, dict[str, Any]]:
-    """Part 2's targets over the seeds (the same deterministic figures in each)."""
+    """The targets (the figures are deterministic: the same for any seed)."""
 
     def figure(name: str) -> list[float]:
         return [per_seed[seed][name] for seed in seeds]
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     rag = rag_figures(mode)
     per_seed = {seed: dict(rag) for seed in seeds}  # deterministic: the same figures for every seed
     targets = rag_targets(per_seed, seeds)
-    return results.finish("llm_adaptation", mode, seeds, per_seed, targets, version, check=args.check)
+    return results.finish("rag", mode, seeds, per_seed, targets, version, check=args.check)
 
 
 if __name__ == "__main__":
