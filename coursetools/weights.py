@@ -11,6 +11,7 @@ give the same weights on any machine load.
     python -m coursetools.weights               # every entry
     python -m coursetools.weights shakespeare   # notebook 08's GPT and LSTM (about 25 minutes on 2 cores)
     python -m coursetools.weights cartpole      # notebook 12's DQN (a few minutes)
+    python -m coursetools.weights r8_lora       # notebook 14's LoRA adapter of SmolLM2 (about 10 minutes)
 """
 
 from __future__ import annotations
@@ -231,10 +232,76 @@ def r8_encoder(made: dict[str, object]) -> None:
     print(f"  {seconds:.0f} s; float16 weights: {record['figures']}")
 
 
+def topic_accuracy(model, tokenizer, modes: tuple[str, ...]) -> dict[str, float]:
+    """Held-out accuracy of ``model`` on notebook 14's test sample of each of ``modes`` (fast: the stories
+    the workshop scores live; full: the benchmark's)."""
+    import numpy as np
+
+    from helpers.lessons import llm_adaptation as lesson
+
+    scorer = lesson.TopicScorer(model, tokenizer)
+    found = {}
+    for mode in modes:
+        task = lesson.topic_task(lesson.test_story_count(mode))
+        found[f"accuracy, {len(task.test_stories)} test stories"] = float(
+            np.mean(scorer.predict(task.test_stories) == task.test_topics)
+        )
+    return found
+
+
+def r8_lora(made: dict[str, object]) -> None:
+    """Notebook 14's LoRA adapter of SmolLM2-135M-Instruct for R8 topics, trained as the full-mode notebook
+    trains it and saved in float16 as ``lora_r8_topics.npz``, the LLM server's adapter format (``--lora``)."""
+    import keras
+
+    from helpers.datasets import course_weights
+    from helpers.datasets.registry import smollm2_file
+    from helpers.lessons import llm
+    from helpers.lessons import llm_adaptation as lesson
+    from helpers.serving.adapters import PROJECTIONS, read_lora, save_lora
+
+    plan = lesson.tuning_plan("full")
+    smollm = llm.read_gguf(smollm2_file())
+    tokenizer = llm.gguf_tokenizer(smollm)
+    task = lesson.topic_task(lesson.test_story_count("full"))
+    keras.utils.set_random_seed(SEED)
+    model = lesson.lora_llama(smollm.config, smollm.weights, lesson.LORA_RANK, lesson.LORA_ALPHA, PROJECTIONS)
+    chosen = lesson.per_class_sample(task.train_topics, plan.per_topic, SEED)
+    examples = [
+        lesson.sft_example(tokenizer, task.train_stories[i], lesson.topic_name(task.train_topics[i])) for i in chosen
+    ]
+    print(f"training the LoRA adapter on {len(chosen)} stories, {plan.epochs} epochs ...", flush=True)
+    started = time.perf_counter()
+    inputs = lesson.pad_examples(examples, plan.sequence_length)
+    losses = lesson.train_sft(model, lesson.lora_variables(model), *inputs, plan, SEED)
+    seconds = time.perf_counter() - started
+    name = "lora_r8_topics"
+    path = save_lora(course_weights.weights_path(name), lesson.lora_adapter(model), dtype="float16")
+    shipped = lesson.lora_llama(smollm.config, smollm.weights, lesson.LORA_RANK, lesson.LORA_ALPHA, PROJECTIONS)
+    lesson.load_adapter(shipped, read_lora(path))
+    record = {
+        **made,
+        "model": f"{name}: notebook 14's LoRA adapter (rank {lesson.LORA_RANK}, alpha {lesson.LORA_ALPHA}, every "
+        "projection of every block) of SmolLM2-135M-Instruct for R8 topics, full mode",
+        "seed": SEED,
+        "plan": dataclasses.asdict(plan),
+        "steps": len(losses),
+        "training stories": len(chosen),
+        "trained weights": sum(int(variable.numpy().size) for variable in lesson.lora_variables(model)),
+        "training seconds": round(seconds, 1),
+        "losses": [round(loss, 4) for loss in losses],
+        "float32 figures": topic_accuracy(model, tokenizer, ("fast",)),
+        "figures": topic_accuracy(shipped, tokenizer, ("fast", "full")),
+    }
+    course_weights.write_record(name, record)
+    print(f"  {len(losses)} steps in {seconds:.0f} s; float16 adapter: {record['figures']}")
+
+
 ENTRIES: dict[str, Callable[[dict[str, object]], None]] = {
     "shakespeare": shakespeare,
     "cartpole": cartpole,
     "r8_encoder": r8_encoder,
+    "r8_lora": r8_lora,
 }
 
 

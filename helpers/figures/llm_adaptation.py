@@ -1,6 +1,9 @@
-"""Figures of notebook 14 (adapting a real LLM): the retrieval-augmented generation pipeline, drawn in code."""
+"""Figures of notebook 14 (adapting a real LLM): LoRA's factorisation, the masked SFT loss, accuracy against
+labelled examples, and the retrieval-augmented generation pipeline, drawn in code."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
@@ -38,4 +41,67 @@ def rag_pipeline_figure() -> Figure:
     arrow(axes, (9.4, 2.8), (7.1, 1.45), "search")
     axes.text(0.25, 2.2, "once, before any question", fontsize=8, color="#444444")
     axes.text(0.25, 0.2, "for each question", fontsize=8, color="#444444")
+    return figure
+
+
+def lora_figure() -> Figure:
+    """LoRA: the frozen W beside the trained low-rank product A·B, added to its output."""
+    figure, axes = canvas(10.0, 3.6, "LoRA: a frozen W plus a trained low-rank update (alpha / r)·A·B")
+    box(axes, 0.9, 1.7, "x\n(d_in)", kind="data", width=1.1, height=0.7)
+    box(axes, 3.6, 2.8, "W (frozen)\nd_in × d_out", kind="state", width=2.2, height=0.8)
+    box(axes, 3.0, 0.7, "A (trained)\nd_in × r", width=1.6, height=0.7)
+    box(axes, 5.2, 0.7, "B (trained, starts at 0)\nr × d_out", width=2.2, height=0.7)
+    arrow(axes, (1.45, 1.9), (2.5, 2.6))
+    arrow(axes, (1.45, 1.5), (2.2, 0.9))
+    arrow(axes, (3.8, 0.7), (4.1, 0.7), "")
+    box(axes, 7.6, 1.7, "+", width=0.5, height=0.5)
+    arrow(axes, (4.7, 2.8), (7.35, 1.85), "x·W")
+    arrow(axes, (6.3, 0.7), (7.35, 1.55), "(alpha / r)·x·A·B")
+    box(axes, 9.1, 1.7, "y\n(d_out)", kind="data", width=1.0, height=0.7)
+    arrow(axes, (7.85, 1.7), (8.6, 1.7))
+    axes.text(0.3, 3.45, "r ≪ d_in, d_out: r·(d_in + d_out) trained weights instead of d_in·d_out;"
+              " for serving, W + (alpha / r)·A·B is merged into one kernel", fontsize=8)  # fmt: skip
+    return figure
+
+
+def masked_loss_figure(tokens: Sequence[str], mask: Sequence[int]) -> Figure:
+    """One training example's tokens, those whose next-token loss counts (the answer) highlighted."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(10.0, 1.9))
+    shown = list(range(len(tokens)))
+    if len(tokens) > 26:  # the start and the end of the example, where the answer is
+        shown = [*range(8), -1, *range(len(tokens) - 17, len(tokens))]
+    for column, index in enumerate(shown):
+        label, counted = ("…", 0) if index < 0 else (tokens[index].replace("\n", "\\n"), mask[index])
+        axes.add_patch(plt.Rectangle((column, 0), 0.95, 0.9, color="tab:orange" if counted else "0.9"))
+        axes.text(column + 0.47, 0.45, label, ha="center", va="center", fontsize=7, rotation=90)
+    axes.set_xlim(0, len(shown))
+    axes.set_ylim(0, 1)
+    axes.axis("off")
+    axes.set_title("SFT loss: only positions whose next token is the answer count (orange); the prompt is context",
+                   fontsize=10)  # fmt: skip
+    figure.tight_layout()
+    return figure
+
+
+def accuracy_by_labels_figure(rows: dict[str, dict[int, float]], prompting: dict[str, float]) -> Figure:
+    """Held-out accuracy against labelled stories per topic: a line per trained approach, a dashed line
+    per prompting of the base model (which uses no training)."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.4, 3.6))
+    for name, by_count in rows.items():
+        counts = sorted(by_count)
+        axes.plot(counts, [by_count[c] for c in counts], marker="o", label=name)
+    for (name, accuracy), style in zip(prompting.items(), (":", "--", "-."), strict=False):
+        axes.axhline(accuracy, color="0.4", linestyle=style, label=name)
+    axes.set_xscale("log")
+    axes.set_xlabel("labelled training stories per topic")
+    axes.set_ylabel("accuracy on held-out stories")
+    axes.set_ylim(0, 1.02)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    axes.set_title("R8 topics: prompting against fine-tuning", fontsize=11)
+    figure.tight_layout()
     return figure

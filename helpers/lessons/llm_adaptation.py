@@ -8,16 +8,284 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import keras
 import keras_hub
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from helpers.datasets.course_notebooks import CourseDocument, CourseQuestion
-from helpers.lessons.encoders import sentence_embeddings
+from helpers.datasets.text import load_r8
+from helpers.lessons import llm
+from helpers.lessons.encoders import per_class_sample, sentence_embeddings
 from helpers.lessons.gpt import make_picker
 from helpers.lessons.llm import BytePairTokenizer, CachedDecoder, chat_prompt
 from helpers.mode import by_mode
+from helpers.serving.adapters import PROJECTIONS, LoraAdapter, projection
+
+LORA_RANK, LORA_ALPHA = 8, 16.0  # the rank of A·B and its scale alpha / rank = 2
+TOPIC_WORDS = {  # R8's labels, as the words the model answers with (each begins with its own token)
+    "acq": "acquisition",
+    "crude": "oil",
+    "earn": "earnings",
+    "grain": "grain",
+    "interest": "interest",
+    "money-fx": "currency",
+    "ship": "shipping",
+    "trade": "trade",
+}
+STORY_WORDS = 48  # the first words of each story go into the prompt
+EXAMPLE_WORDS = 24  # the first words of each example story shown in a few-shot prompt
+INSTRUCTION = "Which topic is this news story about? Answer with one word: " + ", ".join(TOPIC_WORDS.values()) + "."
+
+
+def first_words(text: str, count: int) -> str:
+    return " ".join(text.split()[:count])
+
+
+def topic_messages(story: str, examples: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
+    """The user's turn asking for ``story``'s topic, after ``examples`` (story, R8 label) shown with their
+    answers (few-shot prompting; none: zero-shot)."""
+    shown = "".join(f"Story: {first_words(text, EXAMPLE_WORDS)}\nTopic: {TOPIC_WORDS[label]}\n\n"
+                    for text, label in examples)  # fmt: skip
+    examples_text = f"Examples:\n\n{shown}" if examples else ""
+    return [{"role": "user", "content": f"{INSTRUCTION}\n\n{examples_text}Story: {first_words(story, STORY_WORDS)}"}]
+
+
+@dataclass(frozen=True)
+class TopicTask:
+    """R8 as an instruction task: every training story and a fixed random sample of the test stories, with
+    their topics as indices into TOPIC_WORDS."""
+
+    train_stories: list[str]
+    train_topics: np.ndarray
+    test_stories: list[str]
+    test_topics: np.ndarray
+
+
+def topic_task(test_stories: int, sample_seed: int = 0) -> TopicTask:
+    """R8's training stories, and ``test_stories`` test stories drawn at random (the same for every run)."""
+    r8 = load_r8()
+    topics = list(TOPIC_WORDS)
+    chosen = np.sort(np.random.default_rng(sample_seed).permutation(len(r8.test_texts))[:test_stories])
+    return TopicTask(
+        r8.train_texts,
+        np.array([topics.index(label) for label in r8.train_labels]),
+        [r8.test_texts[i] for i in chosen],
+        np.array([topics.index(r8.test_labels[i]) for i in chosen]),
+    )
+
+
+def test_story_count(mode: str) -> int:
+    """Held-out stories scored: a few in fast mode (each is a forward pass of about 130 tokens), 512 in full."""
+    return by_mode(mode, fast=32, full=512)
+
+
+def topic_name(index: int) -> str:
+    """R8's label of topic ``index`` (TOPIC_WORDS order)."""
+    return list(TOPIC_WORDS)[index]
+
+
+def few_shot_examples(task: TopicTask, seed: int = 0) -> list[tuple[str, str]]:
+    """One training story per topic, in a random order, to show the base model before asking (few-shot)."""
+    chosen = np.random.default_rng(seed).permutation(per_class_sample(task.train_topics, 1, seed))
+    return [(task.train_stories[i], topic_name(task.train_topics[i])) for i in chosen]
+
+
+def topic_token_ids(tokenizer: llm.BytePairTokenizer) -> np.ndarray:
+    """The first token of each topic word, in TOPIC_WORDS order (they differ, so one token decides)."""
+    first = [tokenizer.encode(word)[0] for word in TOPIC_WORDS.values()]
+    assert len(set(first)) == len(first), "two topic words begin with the same token"
+    return np.array(first, np.int32)
+
+
+class TopicScorer:
+    """Predicts a story's topic with ``model``: the highest logit among the topic words' first tokens at the
+    answer's first position (one forward pass). The compiled pass is kept, one trace per padded length."""
+
+    def __init__(self, model: llm.Llama, tokenizer: llm.BytePairTokenizer, batch_size: int = 16) -> None:
+        self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
+        self.candidates = topic_token_ids(tokenizer)
+        self.score = tf.function(self.answer_logits)
+
+    def answer_logits(self, ids: tf.Tensor, last: tf.Tensor) -> tf.Tensor:
+        """(batch, topics) logits of the topic words' first tokens after position ``last`` of each row."""
+        x = self.model.token_embedding(ids)
+        for block in self.model.blocks:
+            x = block(x)
+        x = self.model.final_norm(tf.gather(x, last, batch_dims=1))
+        return tf.matmul(x, tf.gather(self.model.token_embedding.embeddings, self.candidates), transpose_b=True)
+
+    def predict(self, stories: list[str], examples: list[tuple[str, str]] = ()) -> np.ndarray:
+        """The topic (index into TOPIC_WORDS) of each story, asked after ``examples`` (few-shot) if any."""
+        prompts = [self.tokenizer.encode(llm.chat_prompt(topic_messages(story, examples))) for story in stories]
+        found = []
+        for start in range(0, len(prompts), self.batch_size):
+            batch = prompts[start : start + self.batch_size]
+            length = -(-max(map(len, batch)) // 32) * 32  # a multiple of 32: a few shapes, one trace each
+            ids = np.zeros((self.batch_size, length), np.int32)  # right padding: causal attention never sees it
+            for row, prompt in enumerate(batch):
+                ids[row, : len(prompt)] = prompt
+            last = np.array([len(p) - 1 for p in batch] + [0] * (self.batch_size - len(batch)), np.int32)
+            found.append(self.score(ids, last).numpy()[: len(batch)].argmax(axis=1))
+        return np.concatenate(found)
+
+
+def sft_example(tokenizer: llm.BytePairTokenizer, story: str, topic: str) -> tuple[list[int], list[int]]:
+    """The token ids of the prompt and answer (the topic word and the end of the turn), and the loss mask:
+    1 at the positions whose next token is part of the answer, 0 elsewhere."""
+    prompt = tokenizer.encode(llm.chat_prompt(topic_messages(story)))
+    answer = tokenizer.encode(TOPIC_WORDS[topic] + llm.END_OF_TURN)
+    mask = [0] * (len(prompt) - 1) + [1] * len(answer)  # position t predicts token t + 1
+    return prompt + answer, mask
+
+
+def pad_examples(examples: list[tuple[list[int], list[int]]], length: int) -> tuple[np.ndarray, ...]:
+    """Inputs, next-token targets and loss masks, (count, length) each, padded with zeros on the right."""
+    longest = max(len(ids) for ids, _ in examples)
+    if longest > length + 1:  # cutting an example would cut its answer, the only part that is learned
+        raise ValueError(f"an example has {longest} tokens: make the sequence length at least {longest - 1}")
+    inputs, targets, masks = (np.zeros((len(examples), length), np.int32) for _ in range(3))
+    for row, (ids, mask) in enumerate(examples):
+        inputs[row, : len(ids) - 1] = ids[:-1]
+        targets[row, : len(ids) - 1] = ids[1:]
+        masks[row, : len(mask)] = mask
+    return inputs, targets, masks
+
+
+def masked_next_token_loss(logits: tf.Tensor, targets: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """Cross-entropy of the next token, averaged over the answer positions only (mask 1)."""
+    losses = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    mask = tf.cast(mask, losses.dtype)
+    return tf.reduce_sum(losses * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+class LoraDense(keras.layers.Layer):
+    """A frozen ``Dense`` (no bias) plus a trained low-rank update: x·W + (alpha / rank)·(x·A)·B.
+
+    A (inputs × rank) starts random and B (rank × outputs) at zero, so training starts from the base model."""
+
+    def __init__(self, base: keras.layers.Dense, rank: int, alpha: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base, self.rank, self.alpha = base, rank, alpha
+        self.units = base.units  # as a Dense has
+        self.base.trainable = False
+
+    def build(self, input_shape: tuple) -> None:
+        self.base.build(input_shape)
+        self.a = self.add_weight(shape=(input_shape[-1], self.rank), initializer="he_uniform", name="lora_a")
+        self.b = self.add_weight(shape=(self.rank, self.units), initializer="zeros", name="lora_b")
+
+    @property
+    def kernel(self) -> keras.Variable:
+        """The frozen W, so code that loads weights into a Dense loads them into this layer too."""
+        return self.base.kernel
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return self.base(x) + (self.alpha / self.rank) * tf.matmul(tf.matmul(x, self.a), self.b)
+
+
+def lora_llama(
+    config: llm.LlamaConfig, weights: dict[str, np.ndarray], rank: int, alpha: float, projections: tuple[str, ...]
+) -> llm.Llama:
+    """Notebook 10's Llama with a :class:`LoraDense` around each of ``projections`` in every block, its
+    base weights loaded from ``weights`` (a GGUF model's), every other weight frozen."""
+    model = llm.Llama(config)
+    for block in model.blocks:  # before the model is built: wrapping adds A and B to the wrapped Dense
+        for name in projections:
+            owner = block.attention if name in ("query", "key", "value", "output") else block
+            attribute = "output_projection" if name == "output" else name
+            setattr(owner, attribute, LoraDense(getattr(owner, attribute), rank, alpha, name=f"{name}_lora"))
+    llm.load_gguf_weights(model, weights)
+    frozen = [model.token_embedding, model.final_norm]
+    for i, block in enumerate(model.blocks):
+        frozen += [block.attention_norm, block.mlp_norm, *(projection(model, i, name) for name in PROJECTIONS)]
+    for layer in frozen:
+        if not isinstance(layer, LoraDense):  # (setting a LoraDense trainable would unfreeze its base too)
+            layer.trainable = False
+    return model
+
+
+def lora_layers(model: llm.Llama) -> dict[tuple[int, str], LoraDense]:
+    """Every :class:`LoraDense` of ``model``, by (block, projection)."""
+    return {(i, name): projection(model, i, name) for i in range(len(model.blocks)) for name in PROJECTIONS
+            if isinstance(projection(model, i, name), LoraDense)}  # fmt: skip
+
+
+def lora_variables(model: llm.Llama) -> list[keras.Variable]:
+    """The factors A and B of every :class:`LoraDense`: the only weights LoRA trains."""
+    return [weight for layer in lora_layers(model).values() for weight in (layer.a, layer.b)]
+
+
+@dataclass(frozen=True)
+class TuningPlan:
+    """Steps and sizes of one fine-tuning run (notebook 14 and benchmarks/llm_adaptation.py)."""
+
+    per_topic: int  # training stories per topic (all of a topic that has fewer)
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    sequence_length: int  # prompt and answer, padded (R8's longest example is 152 tokens)
+    compiled: bool  # one XLA-compiled step (a minute to compile, then about twice as fast) or eager steps
+
+
+def tuning_plan(mode: str) -> TuningPlan:
+    """Fast mode: a few live steps on 2 stories per topic; full mode: 50 per topic, 2 epochs (196 steps)."""
+    return by_mode(
+        mode,
+        fast=TuningPlan(per_topic=2, epochs=1, batch_size=4, learning_rate=1e-3, sequence_length=160, compiled=False),
+        full=TuningPlan(per_topic=50, epochs=2, batch_size=4, learning_rate=1e-3, sequence_length=160, compiled=True),
+    )
+
+
+def train_sft(
+    model: llm.Llama, variables: list, inputs: np.ndarray, targets: np.ndarray, masks: np.ndarray,
+    plan: TuningPlan, seed: int,
+) -> list[float]:  # fmt: skip
+    """Supervised fine-tuning: AdamW on ``variables`` only, the loss on the answer tokens, ``plan.epochs``
+    shuffled passes in batches of ``plan.batch_size``; returns the loss of every step."""
+    steps = plan.epochs * int(np.ceil(len(inputs) / plan.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, steps, warmup_target=plan.learning_rate, warmup_steps=max(1, steps // 10))  # fmt: skip
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.0)
+
+    def step(x, y, m):
+        with tf.GradientTape() as tape:
+            loss = masked_next_token_loss(model(x), y, m)
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    if plan.compiled:
+        step = tf.function(step, jit_compile=True)
+
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(inputs)) for _ in range(plan.epochs)])
+    losses = []
+    for start in range(0, steps * plan.batch_size, plan.batch_size):
+        batch = order[start : start + plan.batch_size]
+        if len(batch) < plan.batch_size:  # one shape for the compiled step: top up the last batch
+            batch = np.concatenate([batch, order[: plan.batch_size - len(batch)]])
+        losses.append(float(step(inputs[batch], targets[batch], masks[batch])))
+    return losses
+
+
+def lora_adapter(model: llm.Llama) -> LoraAdapter:
+    """The trained factors of ``model``, as the adapter file the LLM server loads (helpers.serving.adapters)."""
+    layers = lora_layers(model)
+    first = next(iter(layers.values()))
+    factors = {key: (layer.a.numpy(), layer.b.numpy()) for key, layer in layers.items()}
+    return LoraAdapter(factors, first.alpha, first.rank)
+
+
+def load_adapter(model: llm.Llama, adapter: LoraAdapter) -> None:
+    """Put ``adapter``'s factors into the A and B of ``model``'s :class:`LoraDense` layers (the same projections)."""
+    layers = lora_layers(model)
+    if set(layers) != set(adapter.factors):
+        raise ValueError("the adapter and the model adapt different projections")
+    for key, layer in layers.items():
+        layer.a.assign(adapter.factors[key][0])
+        layer.b.assign(adapter.factors[key][1])
 
 
 @dataclass(frozen=True)

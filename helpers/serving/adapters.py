@@ -134,4 +134,5 @@ def merge_lora(model: Llama, adapter: LoraAdapter) -> None:
             raise AdapterError(
                 f"{block}.{name}: the adapter's A·B is {(a.shape[0], b.shape[1])}, the kernel {tuple(kernel.shape)}"
             )
-        kernel.assign(kernel.numpy() + adapter.scale * (a @ b))
+        update = adapter.scale * (a.astype(np.float64) @ b.astype(np.float64))  # float64: one rounding, at the end
+        kernel.assign((kernel.numpy().astype(np.float64) + update).astype(np.float32))
