@@ -60,7 +60,10 @@ def load_course_documents(folder: Path = NOTEBOOKS_DIR, exclude: tuple[str, ...]
     (by default notebook 14, which asks the questions)."""
     paths = [path for path in sorted(Path(folder).glob("*.ipynb")) if not path.name.startswith(exclude)]
     if not paths:
-        raise FileNotFoundError(f"no notebooks in {folder}")
+        raise FileNotFoundError(
+            f"no notebooks in {folder}: the documents are the course's notebooks, which a checkout of the course has "
+            "(git clone it and run make lab; on Colab, !git clone the course and pass its notebooks folder)"
+        )
     documents = []
     for path in paths:
         markdown = markdown_cells(path)
