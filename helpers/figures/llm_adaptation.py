@@ -64,8 +64,8 @@ def lora_figure() -> Figure:
     return figure
 
 
-def masked_loss_figure(tokens: Sequence[str], mask: Sequence[int]) -> Figure:
-    """One training example's tokens, those whose next-token loss counts (the answer) highlighted."""
+def masked_loss_figure(tokens: Sequence[str], targets: Sequence[int]) -> Figure:
+    """One training example's tokens, the loss's targets (the answer's tokens: ``targets`` 1) highlighted."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(10.0, 1.9))
@@ -73,13 +73,13 @@ def masked_loss_figure(tokens: Sequence[str], mask: Sequence[int]) -> Figure:
     if len(tokens) > 26:  # the start and the end of the example, where the answer is
         shown = [*range(8), -1, *range(len(tokens) - 17, len(tokens))]
     for column, index in enumerate(shown):
-        label, counted = ("…", 0) if index < 0 else (tokens[index].replace("\n", "\\n"), mask[index])
+        label, counted = ("…", 0) if index < 0 else (tokens[index].replace("\n", "\\n"), targets[index])
         axes.add_patch(plt.Rectangle((column, 0), 0.95, 0.9, color="tab:orange" if counted else "0.9"))
         axes.text(column + 0.47, 0.45, label, ha="center", va="center", fontsize=7, rotation=90)
     axes.set_xlim(0, len(shown))
     axes.set_ylim(0, 1)
     axes.axis("off")
-    axes.set_title("SFT loss: only positions whose next token is the answer count (orange); the prompt is context",
+    axes.set_title("SFT loss: only the answer's tokens are targets (orange); the prompt is context, never a target",
                    fontsize=10)  # fmt: skip
     figure.tight_layout()
     return figure
