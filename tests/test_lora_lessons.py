@@ -136,3 +136,22 @@ def test_topic_scorer_picks_the_largest_topic_logit_at_the_answer_position(gguf_
         assert topic == logits[candidates].argmax()
     few_shot = lesson.topic_messages("wheat", [("oil story", "crude")])[0]["content"]
     assert "Topic: oil" in few_shot and few_shot.endswith("Story: wheat")
+
+
+def test_part_1_figures_draw_what_they_say(tokenizer) -> None:
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import llm_adaptation as figures
+
+    ids, mask = lesson.sft_example(tokenizer, "wheat exports fell sharply this week", "grain")
+    drawn = figures.masked_loss_figure([tokenizer.decode([i]) for i in ids], [0, *mask])
+    orange = [
+        patch
+        for patch in drawn.axes[0].patches
+        if patch.get_facecolor()[:3] == (1.0, 0.4980392156862745, 0.054901960784313725)
+    ]
+    assert len(orange) == sum(mask)  # the answer's tokens, and only they, are marked as targets
+    bars = figures.approach_accuracy_figure({"zero-shot": 0.06, "LoRA": 0.93}, 512)
+    assert "512 held-out stories" in bars.axes[0].get_xlabel()
+    assert "A·B" in figures.lora_figure().axes[0].get_title()
+    plt.close("all")

@@ -85,23 +85,20 @@ def masked_loss_figure(tokens: Sequence[str], targets: Sequence[int]) -> Figure:
     return figure
 
 
-def accuracy_by_labels_figure(rows: dict[str, dict[int, float]], prompting: dict[str, float]) -> Figure:
-    """Held-out accuracy against labelled stories per topic: a line per trained approach, a dashed line
-    per prompting of the base model (which uses no training)."""
+def approach_accuracy_figure(accuracy: dict[str, float], stories: int) -> Figure:
+    """Held-out accuracy of each approach (a bar each), the chance of guessing one of eight topics dashed."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(6.4, 3.6))
-    for name, by_count in rows.items():
-        counts = sorted(by_count)
-        axes.plot(counts, [by_count[c] for c in counts], marker="o", label=name)
-    for (name, accuracy), style in zip(prompting.items(), (":", "--", "-."), strict=False):
-        axes.axhline(accuracy, color="0.4", linestyle=style, label=name)
-    axes.set_xscale("log")
-    axes.set_xlabel("labelled training stories per topic")
-    axes.set_ylabel("accuracy on held-out stories")
-    axes.set_ylim(0, 1.02)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    axes.set_title("R8 topics: prompting against fine-tuning", fontsize=11)
+    figure, axes = plt.subplots(figsize=(7.0, 3.2))
+    names = list(accuracy)
+    axes.barh(names, [accuracy[name] for name in names], color="tab:blue")
+    for row, name in enumerate(names):
+        axes.text(accuracy[name] + 0.01, row, f"{accuracy[name]:.3f}", va="center", fontsize=8)
+    axes.axvline(1 / 8, color="0.4", linestyle="--", label="guessing one of 8 topics")
+    axes.set_xlim(0, 1.1)
+    axes.set_xlabel(f"accuracy on {stories} held-out stories")
+    axes.invert_yaxis()
+    axes.legend(fontsize=8, loc="lower right")
+    axes.set_title("R8 topics: prompting the base model against fine-tuning it", fontsize=11)
     figure.tight_layout()
     return figure
