@@ -51,11 +51,12 @@ def prompting_figures(scorer, task) -> dict[str, float]:
 
     from helpers.lessons import llm_adaptation as lesson
 
-    found = {
-        "zero-shot: accuracy": scorer.predict(task.test_stories),
-        "few-shot (one story per topic): accuracy": scorer.predict(task.test_stories, lesson.few_shot_examples(task)),
+    figures = {
+        "zero-shot: accuracy": scorer.accuracy(task.test_stories, task.test_topics),
+        "few-shot (one story per topic): accuracy": scorer.accuracy(
+            task.test_stories, task.test_topics, lesson.few_shot_examples(task)
+        ),
     }
-    figures = {name: float(np.mean(predicted == task.test_topics)) for name, predicted in found.items()}
     figures["majority topic: accuracy"] = float(np.mean(task.test_topics == np.bincount(task.train_topics).argmax()))
     return figures
 
@@ -73,14 +74,10 @@ def lora_run(smollm, tokenizer, task, plan, seed: int) -> dict[str, float]:
 
     keras.utils.set_random_seed(seed)  # A's initial values
     model = lesson.lora_llama(smollm.config, smollm.weights, lesson.LORA_RANK, lesson.LORA_ALPHA, PROJECTIONS)
-    chosen = lesson.per_class_sample(task.train_topics, plan.per_topic, seed)
-    topics = [lesson.topic_name(t) for t in task.train_topics[chosen]]
-    examples = [lesson.sft_example(tokenizer, task.train_stories[i], t) for i, t in zip(chosen, topics, strict=True)]
     started = time.perf_counter()
-    inputs = lesson.pad_examples(examples, plan.sequence_length)
-    losses = lesson.train_sft(model, lesson.lora_variables(model), *inputs, plan, seed)
+    chosen, losses = lesson.train_topic_adapter(model, tokenizer, task, plan, seed)
     seconds = time.perf_counter() - started
-    accuracy = float(np.mean(lesson.TopicScorer(model, tokenizer).predict(task.test_stories) == task.test_topics))
+    accuracy = lesson.TopicScorer(model, tokenizer).accuracy(task.test_stories, task.test_topics)
     with tempfile.TemporaryDirectory() as folder:
         path = save_lora(Path(folder) / "adapter.npz", lesson.lora_adapter(model))
         adapter_bytes = path.stat().st_size

@@ -235,17 +235,13 @@ def r8_encoder(made: dict[str, object]) -> None:
 def topic_accuracy(model, tokenizer, modes: tuple[str, ...]) -> dict[str, float]:
     """Held-out accuracy of ``model`` on notebook 14's test sample of each of ``modes`` (fast: the stories
     the workshop scores live; full: the benchmark's)."""
-    import numpy as np
-
     from helpers.lessons import llm_adaptation as lesson
 
     scorer = lesson.TopicScorer(model, tokenizer)
     found = {}
     for mode in modes:
         task = lesson.topic_task(lesson.test_story_count(mode))
-        found[f"accuracy, {len(task.test_stories)} test stories"] = float(
-            np.mean(scorer.predict(task.test_stories) == task.test_topics)
-        )
+        found[f"accuracy, {len(task.test_stories)} test stories"] = scorer.accuracy(task.test_stories, task.test_topics)
     return found
 
 
@@ -266,14 +262,9 @@ def r8_lora(made: dict[str, object]) -> None:
     task = lesson.topic_task(lesson.test_story_count("full"))
     keras.utils.set_random_seed(SEED)
     model = lesson.lora_llama(smollm.config, smollm.weights, lesson.LORA_RANK, lesson.LORA_ALPHA, PROJECTIONS)
-    chosen = lesson.per_class_sample(task.train_topics, plan.per_topic, SEED)
-    examples = [
-        lesson.sft_example(tokenizer, task.train_stories[i], lesson.topic_name(task.train_topics[i])) for i in chosen
-    ]
-    print(f"training the LoRA adapter on {len(chosen)} stories, {plan.epochs} epochs ...", flush=True)
+    print(f"training the LoRA adapter on {plan.per_topic} stories per topic, {plan.epochs} epochs ...", flush=True)
     started = time.perf_counter()
-    inputs = lesson.pad_examples(examples, plan.sequence_length)
-    losses = lesson.train_sft(model, lesson.lora_variables(model), *inputs, plan, SEED)
+    chosen, losses = lesson.train_topic_adapter(model, tokenizer, task, plan, SEED)
     seconds = time.perf_counter() - started
     name = "lora_r8_topics"
     path = save_lora(course_weights.weights_path(name), lesson.lora_adapter(model), dtype="float16")

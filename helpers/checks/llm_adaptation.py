@@ -35,11 +35,6 @@ def hybrid_ranking(answer: Callable, first: np.ndarray, second: np.ndarray, k: i
     return array
 
 
-def recall(ranking: np.ndarray, relevant: np.ndarray, k: int) -> float:
-    """Share of rows with a relevant passage among the first ``k`` of ``ranking``."""
-    return float(np.take_along_axis(relevant, ranking[:, :k], axis=1).any(axis=1).mean())
-
-
 def check_hybrid_retriever(
     answer: Any, tfidf_scores: np.ndarray, minilm_scores: np.ndarray, relevant: np.ndarray, k: int = 3
 ) -> str:
@@ -99,13 +94,15 @@ def check_hybrid_retriever(
             f"{HYBRID}: shuffling the {which} scores does not change your ranking: your retriever ignores them. "
             "Combine both retrievers' scores.",
         )
+    from helpers.lessons.llm_adaptation import recall_at_k
+
     tfidf_scores, minilm_scores = np.asarray(tfidf_scores, float), np.asarray(minilm_scores, float)
     ranking = hybrid_ranking(answer, tfidf_scores, minilm_scores, k, "the notebook's TF-IDF and MiniLM scores")
     singles = {
-        name: recall(np.argsort(-scores, axis=1, kind="stable"), relevant, k)
+        name: recall_at_k(np.argsort(-scores, axis=1, kind="stable"), relevant, k)
         for name, scores in (("TF-IDF", tfidf_scores), ("MiniLM", minilm_scores))
     }
-    ours = recall(ranking, relevant, k)
+    ours = recall_at_k(ranking, relevant, k)
     better = max(singles, key=singles.get)
     expect(
         ours >= singles[better],

@@ -131,6 +131,10 @@ class TopicScorer:
             found.append(self.score(ids, last).numpy()[: len(batch)].argmax(axis=1))
         return np.concatenate(found)
 
+    def accuracy(self, stories: list[str], topics: np.ndarray, examples: list[tuple[str, str]] = ()) -> float:
+        """The share of ``stories`` whose predicted topic is the one in ``topics``."""
+        return float(np.mean(self.predict(stories, examples) == topics))
+
 
 def sft_example(tokenizer: llm.BytePairTokenizer, story: str, topic: str) -> tuple[list[int], list[int]]:
     """The token ids of the prompt and answer (the topic word and the end of the turn), and the loss mask:
@@ -268,6 +272,17 @@ def train_sft(
             batch = np.concatenate([batch, order[: plan.batch_size - len(batch)]])
         losses.append(float(step(inputs[batch], targets[batch], masks[batch])))
     return losses
+
+
+def train_topic_adapter(
+    model: llm.Llama, tokenizer: llm.BytePairTokenizer, task: TopicTask, plan: TuningPlan, seed: int
+) -> tuple[np.ndarray, list[float]]:
+    """SFT of ``model``'s LoRA factors on ``plan.per_topic`` training stories per topic drawn with ``seed``:
+    the indices of the stories chosen, and the loss of every step."""
+    chosen = per_class_sample(task.train_topics, plan.per_topic, seed)
+    examples = [sft_example(tokenizer, task.train_stories[i], topic_name(task.train_topics[i])) for i in chosen]
+    inputs = pad_examples(examples, plan.sequence_length)
+    return chosen, train_sft(model, lora_variables(model), *inputs, plan, seed)
 
 
 def lora_adapter(model: llm.Llama) -> LoraAdapter:
