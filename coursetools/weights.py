@@ -10,6 +10,7 @@ give the same weights on any machine load.
 
     python -m coursetools.weights               # every entry
     python -m coursetools.weights shakespeare   # notebook 08's GPT and LSTM (about 25 minutes on 2 cores)
+    python -m coursetools.weights numbers       # notebook 08b's two encoder-decoders (about 15 minutes)
     python -m coursetools.weights cartpole      # notebook 12's DQN (a few minutes)
     python -m coursetools.weights r8_lora       # notebook 14's LoRA adapter of SmolLM2 (about 10 minutes)
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 42
 SCORED_CHARACTERS = 20_000  # the start of each held-out play, scored live in fast mode and by the test
+SCORED_NUMBERS = 500  # the first held-out numbers of 08b, scored by the test
 
 
 def provenance() -> dict[str, object]:
@@ -112,6 +114,54 @@ def shakespeare(made: dict[str, object]) -> None:
         }
         record = ship(model, name, record, shakespeare_model(name, len(vocabulary)), figures)
         print(f"  {log.steps_done} steps in {log.training_seconds:.0f} s; float16 weights: {record['figures']}")
+
+
+def seq2seq_model(name: str):
+    """``seq2seq_transformer`` or ``seq2seq_lstm`` as notebook 08b builds it in full mode, its weights created."""
+    import numpy as np
+
+    from helpers.lessons import encoder_decoder as lesson
+
+    model = lesson.new_model(lesson.MODELS[0] if name == "seq2seq_transformer" else lesson.MODELS[1],
+                             lesson.seq2seq_plan("full"))  # fmt: skip
+    model((np.zeros((1, lesson.MAX_WORDS), np.int32), np.zeros((1, lesson.MAX_TARGET), np.int32)))
+    return model
+
+
+def numbers(made: dict[str, object]) -> None:
+    """Notebook 08b's full-mode transformer encoder-decoder and LSTM without attention, trained as the notebook and
+    ``benchmarks/encoder_decoder.py`` train them, scored on the full-mode held-out numbers (exact match, by length)."""
+    from helpers.lessons import encoder_decoder as lesson
+
+    plan = lesson.seq2seq_plan("full")
+    train, test = lesson.number_tasks(plan, SEED)
+
+    def figures(model) -> dict[str, float]:
+        matches = lesson.exact_matches(lesson.greedy_decode(model, test.source), test)
+        by_length = lesson.accuracy_by_length(matches, test)
+        return {
+            "exact match": float(matches.mean()),
+            f"exact match, first {SCORED_NUMBERS} numbers": float(matches[:SCORED_NUMBERS].mean()),
+            **{f"exact match, {bucket}": value for bucket, value in by_length.items()},
+        }
+
+    for name, model_name in zip(("seq2seq_transformer", "seq2seq_lstm"), lesson.MODELS, strict=True):
+        print(f"training {model_name}, {plan.transformer_steps if name.endswith('transformer') else plan.lstm_steps} "
+              "steps ...", flush=True)  # fmt: skip
+        model, rows, _ = lesson.train_and_score(model_name, train, test, plan, SEED)
+        record = {
+            **made,
+            "model": f"{name}: notebook 08b's {model_name}, full mode",
+            "seed": SEED,
+            "plan": dataclasses.asdict(plan),
+            "steps": rows[-1]["step"],
+            "parameters": model.count_params(),
+            "training seconds": round(rows[-1]["seconds"], 1),
+            "learning curve": rows,
+            "test numbers": len(test.numbers),
+        }
+        record = ship(model, name, record, seq2seq_model(name), figures)
+        print(f"  {rows[-1]['step']} steps in {rows[-1]['seconds']:.0f} s; float16 weights: {record['figures']}")
 
 
 def dqn_test_returns(network, plan) -> list[float]:
@@ -290,6 +340,7 @@ def r8_lora(made: dict[str, object]) -> None:
 
 ENTRIES: dict[str, Callable[[dict[str, object]], None]] = {
     "shakespeare": shakespeare,
+    "numbers": numbers,
     "cartpole": cartpole,
     "r8_encoder": r8_encoder,
     "r8_lora": r8_lora,

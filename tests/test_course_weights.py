@@ -20,7 +20,10 @@ SHIPPED = sorted(path.stem for path in course_weights.WEIGHTS_DIR.glob("*.npz"))
 
 
 def test_every_shipped_weights_file_has_its_record_and_the_total_stays_small() -> None:
-    assert SHIPPED == ["dqn_cartpole", "gpt_shakespeare", "lora_r8_topics", "lstm_shakespeare", "mlm_r8"]
+    assert SHIPPED == [
+        "dqn_cartpole", "gpt_shakespeare", "lora_r8_topics", "lstm_shakespeare", "mlm_r8", "seq2seq_lstm",
+        "seq2seq_transformer",
+    ]  # fmt: skip
     for name in SHIPPED:
         record = course_weights.read_record(name)
         assert {"commit", "seed", "plan", "figures", "made by"} <= set(record), record.keys()
@@ -48,6 +51,20 @@ def test_08s_models_load_into_todays_code_and_score_their_recorded_bits(name: st
     for play in ("validation", "test"):
         recorded = record["figures"][f"{play} bits/char, first {scored:,} characters"]
         assert scorer(plays[play][:scored]) == pytest.approx(recorded, abs=TOLERANCE_BITS), (name, play)
+
+
+@pytest.mark.parametrize("name", ["seq2seq_transformer", "seq2seq_lstm"])
+def test_08bs_models_load_into_todays_code_and_decode_their_recorded_exact_match(name: str) -> None:
+    from helpers.lessons import encoder_decoder
+
+    test = encoder_decoder.held_out_task(encoder_decoder.seq2seq_plan("full"), weights.SEED)
+    model = weights.seq2seq_model(name)
+    record = course_weights.load_weights(model, name)
+    first = slice(0, weights.SCORED_NUMBERS)
+    task = encoder_decoder.NumberTask(test.numbers[first], test.source[first], test.target[first])
+    matches = encoder_decoder.exact_matches(encoder_decoder.greedy_decode(model, task.source), task)
+    recorded = record["figures"][f"exact match, first {weights.SCORED_NUMBERS} numbers"]
+    assert abs(matches.mean() - recorded) <= 1 / weights.SCORED_NUMBERS, "at most one number decodes otherwise"
 
 
 def test_12s_dqn_loads_into_todays_code_and_scores_its_recorded_test_return() -> None:

@@ -140,11 +140,14 @@ def number_task(numbers: np.ndarray) -> NumberTask:
     return NumberTask(numbers, source, target)
 
 
+def held_out_task(plan: Seq2SeqPlan, seed: int) -> NumberTask:
+    """The held-out numbers of ``seed``: ``plan.test_examples`` of them, never in any training set."""
+    return number_task(draw_numbers(plan.test_examples, held_out=True, seed=seed + 10_000))
+
+
 def number_tasks(plan: Seq2SeqPlan, seed: int) -> tuple[NumberTask, NumberTask]:
     """The training numbers and the held-out numbers of ``seed`` (disjoint: see :func:`is_held_out`)."""
-    train = number_task(draw_numbers(plan.train_examples, held_out=False, seed=seed))
-    test = number_task(draw_numbers(plan.test_examples, held_out=True, seed=seed + 10_000))
-    return train, test
+    return number_task(draw_numbers(plan.train_examples, held_out=False, seed=seed)), held_out_task(plan, seed)
 
 
 def digits_text(ids: np.ndarray) -> str:
