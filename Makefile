@@ -41,7 +41,7 @@ lint: $(STAMP)
 export: $(STAMP) ## regenerate helpers/lessons/ from the notebook cells tagged `export`
 	$(BIN)/python -m coursetools.export
 
-weights: $(STAMP) ## train the full-mode models fast mode loads (helpers/weights/, with records; about 25 minutes on 2 cores)
+weights: $(STAMP) ## train the full-mode models fast mode loads (helpers/weights/, with records; about an hour on 2 cores)
 	$(BIN)/python -m coursetools.weights
 
 clean-notebooks: $(STAMP) ## strip outputs and normalise notebook metadata
