@@ -1,7 +1,7 @@
 """Adapting a real LLM as notebook 14 does it; part 2: retrieval-augmented generation over the course's notebooks.
 
 The notebook's own code (``helpers.lessons.llm_adaptation``, exported from its cells) and its plan
-(``rag_plan``: every notebook but 14 searched and every question of ``helpers/datasets/course_questions.json``
+(``rag_plan``: every notebook before 14 searched and every question of ``helpers/datasets/course_questions.json``
 answered in full mode). It prints:
 
 * retrieval: recall@1, @3 and @5 of TF-IDF and of MiniLM (all-MiniLM-L6-v2) on the question set, a passage being

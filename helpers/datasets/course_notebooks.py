@@ -55,10 +55,11 @@ def notebook_title(markdown: list[str], fallback: str) -> str:
     return fallback
 
 
-def load_course_documents(folder: Path = NOTEBOOKS_DIR, exclude: tuple[str, ...] = ("14_",)) -> list[CourseDocument]:
-    """One document per notebook in ``folder``, in file order, but those whose name starts with one of ``exclude``
-    (by default notebook 14, which asks the questions)."""
-    paths = [path for path in sorted(Path(folder).glob("*.ipynb")) if not path.name.startswith(exclude)]
+def load_course_documents(folder: Path = NOTEBOOKS_DIR, before: str = "14_") -> list[CourseDocument]:
+    """One document per notebook in ``folder`` that comes before ``before`` in file order: by default the course a
+    learner has read on reaching notebook 14, which asks the questions (the notebooks after it are not in the
+    collection, so adding one changes neither the questions nor the measured figures)."""
+    paths = [path for path in sorted(Path(folder).glob("*.ipynb")) if path.name < before]
     if not paths:
         raise FileNotFoundError(
             f"no notebooks in {folder}: the documents are the course's notebooks, which a checkout of the course has "
