@@ -60,8 +60,7 @@ def test_08bs_models_load_into_todays_code_and_decode_their_recorded_exact_match
     test = encoder_decoder.held_out_task(encoder_decoder.seq2seq_plan("full"), weights.SEED)
     model = weights.seq2seq_model(name)
     record = course_weights.load_weights(model, name)
-    every = slice(None, None, weights.SCORED_STRIDE)
-    task = encoder_decoder.NumberTask(test.numbers[every], test.source[every], test.target[every])
+    task = test.every(weights.SCORED_STRIDE)
     matches = encoder_decoder.exact_matches(encoder_decoder.greedy_decode(model, task.source), task)
     recorded = record["figures"][f"exact match, every {weights.SCORED_STRIDE}th number"]
     assert abs(matches.mean() - recorded) <= 1.01 / len(task.numbers), "at most one number decodes otherwise"

@@ -123,6 +123,10 @@ class NumberTask:
     def source_lengths(self) -> np.ndarray:
         return (self.source != PAD).sum(axis=1)
 
+    def every(self, step: int) -> "NumberTask":
+        """Every ``step``-th number, with its rows (held-out numbers are sorted: a subset over every length)."""
+        return NumberTask(self.numbers[::step], self.source[::step], self.target[::step])
+
     def decoder_input(self) -> np.ndarray:
         """Teacher forcing: <start>, then the target shifted right by one place (<end> dropped)."""
         shifted = np.concatenate([np.full((len(self.target), 1), START), self.target[:, :-1]], axis=1)
