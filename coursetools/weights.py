@@ -13,6 +13,7 @@ give the same weights on any machine load.
     python -m coursetools.weights numbers       # notebook 08b's two encoder-decoders (about 15 minutes)
     python -m coursetools.weights cartpole      # notebook 12's DQN (a few minutes)
     python -m coursetools.weights r8_lora       # notebook 14's LoRA adapter of SmolLM2 (about 10 minutes)
+    python -m coursetools.weights digits        # notebook 16's VAE, GAN and diffusion model (about 15 minutes)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 42
 SCORED_CHARACTERS = 20_000  # the start of each held-out play, scored live in fast mode and by the test
+FID_EVERY = 250  # notebook 16's models: steps between two digit FIDs of the learning curve
 SCORED_STRIDE = 4  # every 4th of 08b's held-out numbers (sorted: all lengths), scored live in fast mode and by the test
 
 
@@ -338,12 +340,79 @@ def r8_lora(made: dict[str, object]) -> None:
     print(f"  {len(losses)} steps in {seconds:.0f} s; float16 adapter: {record['figures']}")
 
 
+def digits(made: dict[str, object]) -> None:
+    """Notebook 16's full-mode VAE, GAN (one-sided label smoothing; the generator is shipped) and class-conditional
+    diffusion model, trained as the notebook and ``benchmarks/generative.py`` train them, each with its digit FID
+    recorded every :data:`FID_EVERY` steps; scored on 1,000 samples (fast mode's count) against the test digits."""
+    import keras
+    import numpy as np
+
+    from helpers.datasets.registry import load_mnist
+    from helpers.lessons import generative as lesson
+    from helpers.lessons.mnist import load_or_train_mnist
+
+    plan, fast = lesson.generative_plan("full"), lesson.generative_plan("fast")
+    (images, labels), (test_images, _) = load_mnist()
+    pixels = (images / 255.0).astype("float32")[..., None]
+    judge = lesson.DigitJudge(load_or_train_mnist("cnn", "full")[0])
+    reference = judge.features((test_images / 255.0).astype("float32")[..., None])
+    data = lesson.pixels_dataset(pixels, labels, plan.batch_size, SEED)
+    asked = lesson.balanced_labels(fast.scored_samples)
+    samplers = {
+        "vae_digits": lambda model, count: model.sample(count, SEED),
+        "gan_digits": lambda model, count: (model.predict(
+            np.random.default_rng(SEED).standard_normal((count, 64)).astype("float32"), verbose=0) + 1) / 2,
+        "diffusion_digits": lambda model, count: lesson.denoise(
+            model, lesson.balanced_labels(count), 10, plan.guidance, SEED)[0],
+    }  # fmt: skip
+
+    def builders(name: str):
+        keras.utils.set_random_seed(SEED)
+        if name == "vae_digits":
+            model = lesson.VAE(plan.latent_size, seed=SEED)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3))
+            return model, model, plan.vae_steps
+        if name == "gan_digits":
+            model = lesson.new_gan(real_target=0.9, seed=SEED)
+            return model, model.generator, plan.gan_steps
+        model = lesson.new_diffusion(plan, SEED)
+        return model, model, plan.diffusion_steps
+
+    for name, sample in samplers.items():
+        model, shipped, steps = builders(name)
+        curve = lesson.FidCurve(judge, reference, lambda count, s=sample, m=shipped: s(m, count), 1000, FID_EVERY)
+        print(f"training {name}, {steps:,} steps ...", flush=True)
+        started = time.perf_counter()
+        history = lesson.train_for(model, data, steps, every=FID_EVERY, callbacks=[curve])
+        seconds = time.perf_counter() - started
+        record = {
+            **made,
+            "model": f"{name}: notebook 16's {name.split('_')[0].upper()}, full mode",
+            "seed": SEED,
+            "plan": dataclasses.asdict(plan),
+            "steps": steps,
+            "parameters": sum(int(np.prod(weight.shape)) for weight in shipped.weights),
+            "training seconds": round(seconds, 1),
+            "history": history,
+            "fid curve": curve.rows,
+            "scored samples": len(asked),
+        }
+
+        def figures(candidate, s=sample, conditional=name.startswith("diffusion")) -> dict[str, float]:
+            return lesson.sample_scores(judge, s(candidate, len(asked)), reference, asked if conditional else None)
+
+        fresh = builders(name)[1]
+        record = ship(shipped, name, record, fresh, figures)
+        print(f"  {steps:,} steps in {seconds:.0f} s; float16 weights: {record['figures']}")
+
+
 ENTRIES: dict[str, Callable[[dict[str, object]], None]] = {
     "shakespeare": shakespeare,
     "numbers": numbers,
     "cartpole": cartpole,
     "r8_encoder": r8_encoder,
     "r8_lora": r8_lora,
+    "digits": digits,
 }
 
 
