@@ -398,8 +398,8 @@ def digits(made: dict[str, object]) -> None:
             "scored samples": len(asked),
         }
 
-        def figures(candidate, s=sample, conditional=name.startswith("diffusion")) -> dict[str, float]:
-            return lesson.sample_scores(judge, s(candidate, len(asked)), reference, asked if conditional else None)
+        def figures(candidate, s=sample, classes=asked if name == "diffusion_digits" else None) -> dict[str, float]:
+            return lesson.sample_scores(judge, s(candidate, len(asked)), reference, classes)
 
         fresh = builders(name)[1]
         record = ship(shipped, name, record, fresh, figures)
