@@ -201,16 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         per_seed[seed] |= text_figures(setting, plan, seed)
         print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    print(f"\nover seeds {seeds}:")
-    for figure in per_seed[seeds[0]]:
-        values = [per_seed[seed][figure] for seed in seeds]
-        print(f"  {figure:<55} mean {np.mean(values):.4f}  min {min(values):.4f}  max {max(values):.4f}")
-    targets = {
-        f"{figure} {'<=' if at_most else '>='} {goal} ({'ceiling' if at_most else 'floor'} {bound})": results.target(
-            (per_seed[seed][figure] for seed in seeds), goal, bound, at_most=at_most
-        )
-        for figure, (goal, bound, at_most) in TARGETS.items()
-    }
+    results.print_over_seeds(per_seed, seeds)
+    targets = results.targets_over_seeds(TARGETS, per_seed, seeds)
     return results.finish("compression", mode, seeds, per_seed, targets, version, check=args.check)
 
 

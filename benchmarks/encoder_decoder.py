@@ -79,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             per_seed[seed][f"{transformer}: exact match, {longest}"] - per_seed[seed][f"{lstm}: exact match, {longest}"]
         )
 
-    print(f"\nover seeds {seeds}:")
-    for figure in per_seed[seeds[0]]:
-        values = [per_seed[seed][figure] for seed in seeds]
-        print(f"  {figure:<55} mean {sum(values) / len(values):.4f}  min {min(values):.4f}  max {max(values):.4f}")
+    results.print_over_seeds(per_seed, seeds)
     transformer = lesson.MODELS[0]
     targets = {
         f"{transformer}: exact match on held-out numbers >= {MIN_EXACT_MATCH} (floor {FLOOR_EXACT_MATCH})": (

@@ -343,7 +343,9 @@ def r8_lora(made: dict[str, object]) -> None:
 def digits(made: dict[str, object]) -> None:
     """Notebook 16's full-mode VAE, GAN (one-sided label smoothing; the generator is shipped) and class-conditional
     diffusion model, trained as the notebook and ``benchmarks/generative.py`` train them, each with its digit FID
-    recorded every :data:`FID_EVERY` steps; scored on 1,000 samples (fast mode's count) against the test digits."""
+    recorded every :data:`FID_EVERY` steps; scored on 1,000 samples (fast mode's count) against the test digits, by
+    the CNN notebook 03 saved (trained here in full mode if 03 has not run). The samples' mean pixel and spread need
+    no judge: ``tests/test_course_weights.py`` regenerates them with today's code."""
     import keras
     import numpy as np
 
@@ -399,7 +401,9 @@ def digits(made: dict[str, object]) -> None:
         }
 
         def figures(candidate, s=sample, classes=asked if name == "diffusion_digits" else None) -> dict[str, float]:
-            return lesson.sample_scores(judge, s(candidate, len(asked)), reference, classes)
+            images = s(candidate, len(asked))  # the judge's figures, and two that need no judge (for the test)
+            found = lesson.sample_scores(judge, images, reference, classes)
+            return found | {"mean pixel": float(images.mean()), "pixel spread": float(images.std())}
 
         fresh = builders(name)[1]
         record = ship(shipped, name, record, fresh, figures)

@@ -15,7 +15,7 @@ import json
 import os
 import platform
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,27 @@ def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path
     for target, detail in document["targets"].items():
         lines.append(f"  {'met    ' if detail['met'] else 'NOT met'}  {target}")
     return "\n".join(lines)
+
+
+def print_over_seeds(per_seed: Mapping[int, Mapping[str, float]], seeds: Sequence[int]) -> None:
+    """Print every figure of the first seed with its mean, min and max over ``seeds``."""
+    print(f"\nover seeds {list(seeds)}:")
+    for figure in per_seed[seeds[0]]:
+        values = [per_seed[seed][figure] for seed in seeds]
+        print(f"  {figure:<55} mean {sum(values) / len(values):.4f}  min {min(values):.4f}  max {max(values):.4f}")
+
+
+def targets_over_seeds(
+    table: Mapping[str, tuple[float, float, bool]], per_seed: Mapping[int, Mapping[str, float]], seeds: Sequence[int]
+) -> dict[str, dict[str, Any]]:
+    """Each figure of ``table`` (figure: (target, floor or ceiling, whether it must stay at most)) judged over
+    ``seeds`` by :func:`target`, named with its comparison, e.g. ``"accuracy >= 0.9 (floor 0.85)"``."""
+    return {
+        f"{figure} {'<=' if at_most else '>='} {goal} ({'ceiling' if at_most else 'floor'} {bound})": target(
+            (per_seed[seed][figure] for seed in seeds), goal, bound, at_most=at_most
+        )
+        for figure, (goal, bound, at_most) in table.items()
+    }
 
 
 def finish(
