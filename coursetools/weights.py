@@ -340,49 +340,63 @@ def r8_lora(made: dict[str, object]) -> None:
     print(f"  {len(losses)} steps in {seconds:.0f} s; float16 adapter: {record['figures']}")
 
 
+def digits_model(name: str, seed: int = SEED) -> tuple[object, object, int]:
+    """Notebook 16's ``vae_digits``, ``gan_digits`` or ``diffusion_digits`` as the full-mode notebook builds it: the
+    model that trains, the part that is shipped (the GAN's generator; the others whole) and its steps."""
+    import keras
+
+    from helpers.lessons import generative as lesson
+
+    plan = lesson.generative_plan("full")
+    keras.utils.set_random_seed(seed)
+    if name == "vae_digits":
+        model = lesson.VAE(plan.latent_size, seed=seed)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        return model, model, plan.vae_steps
+    if name == "gan_digits":
+        model = lesson.new_gan(real_target=0.9, seed=seed)
+        return model, model.generator, plan.gan_steps
+    model = lesson.new_diffusion(plan, seed)
+    return model, model, plan.diffusion_steps
+
+
+def digit_samples(name: str, shipped, count: int):
+    """``count`` digits (pixels in [0, 1]) from the shipped part of ``name``, drawn with the seed :data:`SEED`; the
+    diffusion model's are the classes in turn, by DDIM in 10 steps with notebook 16's guidance."""
+    import numpy as np
+
+    from helpers.lessons import generative as lesson
+
+    if name == "vae_digits":
+        return shipped.sample(count, SEED)
+    if name == "gan_digits":
+        noise = np.random.default_rng(SEED).standard_normal((count, 64)).astype("float32")
+        return (shipped.predict(noise, batch_size=1000, verbose=0) + 1) / 2
+    return lesson.denoise(shipped, lesson.balanced_labels(count), 10, lesson.generative_plan("full").guidance, SEED)[0]
+
+
+DIGIT_MODELS = ("vae_digits", "gan_digits", "diffusion_digits")
+
+
 def digits(made: dict[str, object]) -> None:
     """Notebook 16's full-mode VAE, GAN (one-sided label smoothing; the generator is shipped) and class-conditional
     diffusion model, trained as the notebook and ``benchmarks/generative.py`` train them, each with its digit FID
     recorded every :data:`FID_EVERY` steps; scored on 1,000 samples (fast mode's count) against the test digits, by
     the CNN notebook 03 saved (trained here in full mode if 03 has not run). The samples' mean pixel and spread need
     no judge: ``tests/test_course_weights.py`` regenerates them with today's code."""
-    import keras
-    import numpy as np
-
     from helpers.datasets.registry import load_mnist
     from helpers.lessons import generative as lesson
     from helpers.lessons.mnist import load_or_train_mnist
 
-    plan, fast = lesson.generative_plan("full"), lesson.generative_plan("fast")
+    plan, count = lesson.generative_plan("full"), lesson.generative_plan("fast").scored_samples
     (images, labels), (test_images, _) = load_mnist()
     pixels = (images / 255.0).astype("float32")[..., None]
     judge = lesson.DigitJudge(load_or_train_mnist("cnn", "full")[0])
     reference = judge.features((test_images / 255.0).astype("float32")[..., None])
     data = lesson.pixels_dataset(pixels, labels, plan.batch_size, SEED)
-    asked = lesson.balanced_labels(fast.scored_samples)
-    samplers = {
-        "vae_digits": lambda model, count: model.sample(count, SEED),
-        "gan_digits": lambda model, count: (model.predict(
-            np.random.default_rng(SEED).standard_normal((count, 64)).astype("float32"), verbose=0) + 1) / 2,
-        "diffusion_digits": lambda model, count: lesson.denoise(
-            model, lesson.balanced_labels(count), 10, plan.guidance, SEED)[0],
-    }  # fmt: skip
-
-    def builders(name: str):
-        keras.utils.set_random_seed(SEED)
-        if name == "vae_digits":
-            model = lesson.VAE(plan.latent_size, seed=SEED)
-            model.compile(optimizer=keras.optimizers.Adam(1e-3))
-            return model, model, plan.vae_steps
-        if name == "gan_digits":
-            model = lesson.new_gan(real_target=0.9, seed=SEED)
-            return model, model.generator, plan.gan_steps
-        model = lesson.new_diffusion(plan, SEED)
-        return model, model, plan.diffusion_steps
-
-    for name, sample in samplers.items():
-        model, shipped, steps = builders(name)
-        curve = lesson.FidCurve(judge, reference, lambda count, s=sample, m=shipped: s(m, count), 1000, FID_EVERY)
+    for name in DIGIT_MODELS:
+        model, shipped, steps = digits_model(name)
+        curve = lesson.FidCurve(judge, reference, lambda n, s=shipped, m=name: digit_samples(m, s, n), 1000, FID_EVERY)
         print(f"training {name}, {steps:,} steps ...", flush=True)
         started = time.perf_counter()
         history = lesson.train_for(model, data, steps, every=FID_EVERY, callbacks=[curve])
@@ -393,22 +407,21 @@ def digits(made: dict[str, object]) -> None:
             "seed": SEED,
             "plan": dataclasses.asdict(plan),
             "steps": steps,
-            "parameters": sum(int(np.prod(weight.shape)) for weight in shipped.weights),
+            "parameters": sum(int(weight.numpy().size) for weight in shipped.weights),
             "training seconds": round(seconds, 1),
             "history": history,
             "fid curve": curve.rows,
-            "scored samples": len(asked),
+            "scored samples": count,
         }
 
-        def figures(candidate, s=sample, classes=asked if name == "diffusion_digits" else None) -> dict[str, float]:
-            images = s(candidate, len(asked))  # the judge's figures, and two that need no judge (for the test)
-            found = lesson.sample_scores(judge, images, reference, classes)
-            return found | {"mean pixel": float(images.mean()), "pixel spread": float(images.std())}
+        def figures(candidate, m=name) -> dict[str, float]:
+            samples = digit_samples(m, candidate, count)  # the judge's figures, and two that need no judge
+            asked = lesson.balanced_labels(count) if m == "diffusion_digits" else None
+            found = lesson.sample_scores(judge, samples, reference, asked)
+            return found | {"mean pixel": float(samples.mean()), "pixel spread": float(samples.std())}
 
-        fresh = builders(name)[1]
-        record = ship(shipped, name, record, fresh, figures)
+        record = ship(shipped, name, record, digits_model(name)[1], figures)
         print(f"  {steps:,} steps in {seconds:.0f} s; float16 weights: {record['figures']}")
-
 
 ENTRIES: dict[str, Callable[[dict[str, object]], None]] = {
     "shakespeare": shakespeare,

@@ -21,8 +21,8 @@ SHIPPED = sorted(path.stem for path in course_weights.WEIGHTS_DIR.glob("*.npz"))
 
 def test_every_shipped_weights_file_has_its_record_and_the_total_stays_small() -> None:
     assert SHIPPED == [
-        "dqn_cartpole", "gpt_shakespeare", "lora_r8_topics", "lstm_shakespeare", "mlm_r8", "seq2seq_lstm",
-        "seq2seq_transformer",
+        "diffusion_digits", "dqn_cartpole", "gan_digits", "gpt_shakespeare", "lora_r8_topics", "lstm_shakespeare",
+        "mlm_r8", "seq2seq_lstm", "seq2seq_transformer", "vae_digits",
     ]  # fmt: skip
     for name in SHIPPED:
         record = course_weights.read_record(name)
@@ -106,6 +106,17 @@ def test_14s_lora_adapter_loads_into_todays_code_and_scores_its_recorded_accurac
     for figure, value in found.items():
         assert value == pytest.approx(record["figures"][figure], abs=1 / 32 + 1e-9), figure
 
+
+
+@pytest.mark.parametrize("name", weights.DIGIT_MODELS)
+def test_16s_generators_load_into_todays_code_and_draw_their_recorded_samples(name: str) -> None:
+    _, shipped, steps = weights.digits_model(name)
+    record = course_weights.load_weights(shipped, name)
+    assert record["steps"] == steps and len(record["fid curve"]) == steps // weights.FID_EVERY
+    samples = weights.digit_samples(name, shipped, record["scored samples"])
+    assert samples.shape == (record["scored samples"], 28, 28, 1)
+    assert float(samples.mean()) == pytest.approx(record["figures"]["mean pixel"], abs=1e-3)
+    assert float(samples.std()) == pytest.approx(record["figures"]["pixel spread"], abs=1e-3)
 
 def test_a_weights_file_that_no_longer_fits_the_code_fails_with_what_to_do(tmp_path: Path) -> None:
     def tiny(width: int) -> keras.Model:

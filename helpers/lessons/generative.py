@@ -419,8 +419,8 @@ def denoise(model: Diffusion, labels: np.ndarray, steps: int, guidance: float, s
     DDIM's deterministic sampler on ``steps`` evenly spaced noise levels. Both estimate the clean digit x̂_0 from
     the predicted noise at each step (clipped to the pixel range) and move to the next, less noisy level."""
     alpha_bar = model.alpha_bar.numpy()
-    levels = np.arange(model.noise_levels, 0, -1) if ancestral else np.linspace(model.noise_levels, 0, steps + 1)
-    levels = np.unique(np.round(levels).astype(int))[::-1]  # from T down to 0
+    levels = np.arange(model.noise_levels + 1) if ancestral else np.linspace(0, model.noise_levels, steps + 1)
+    levels = np.unique(np.round(levels).astype(int))[::-1]  # every level or ``steps`` jumps, from T down to 0
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((len(labels), 28, 28, 1)).astype("float32")
     chain = [x[:keep]]
