@@ -5,7 +5,7 @@ autoencoder (its random codes decoded), the VAE, the GAN twice (real digits' tar
 smoothing; everything else the same) and the class-conditional diffusion model, each trained for the plan's
 steps. Every model's 10,000 samples are scored against the 10,000 test digits: digit FID (03's CNN's 128 hidden
 features), the class histogram (entropy, rarest and commonest class) and, for the diffusion model (DDIM, 10
-steps, guidance w = 1, classes asked in turn), the conditional accuracy. The diffusion model then generates
+steps, guidance w = 2, classes asked in turn), the conditional accuracy. The diffusion model then generates
 60,000 digits, on which a new CNN (03's) is trained and tested on the real test set: the classification
 accuracy score. Quality against sampler steps (DDIM 5-50 against DDPM's 200) and guidance against quality and
 diversity are measured on 1,000 samples. The judge is the CNN notebook 03 saved (trained in full mode here if
@@ -103,7 +103,8 @@ def seed_figures(judge, reference, pixels, labels, test_images, test_labels, pla
         score(name, gan.sample(count, seed))
     keras.utils.set_random_seed(seed)
     diffusion = lesson.new_diffusion(plan, seed)
-    figures["diffusion: training seconds"] = train_timed(diffusion, data, plan.diffusion_steps)
+    diffusion_data = lesson.pixels_dataset(pixels, labels, plan.diffusion_batch_size, seed)
+    figures["diffusion: training seconds"] = train_timed(diffusion, diffusion_data, plan.diffusion_steps)
     asked = lesson.balanced_labels(plan.classifier_samples)
     started = time.perf_counter()
     samples = lesson.denoise(diffusion, asked, 10, plan.guidance, seed)[0]

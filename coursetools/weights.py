@@ -399,6 +399,8 @@ def digits(made: dict[str, object]) -> None:
         curve = lesson.FidCurve(judge, reference, lambda n, s=shipped, m=name: digit_samples(m, s, n), 1000, FID_EVERY)
         print(f"training {name}, {steps:,} steps ...", flush=True)
         started = time.perf_counter()
+        if name == "diffusion_digits":  # smaller batches, more steps
+            data = lesson.pixels_dataset(pixels, labels, plan.diffusion_batch_size, SEED)
         history = lesson.train_for(model, data, steps, every=FID_EVERY, callbacks=[curve])
         seconds = time.perf_counter() - started
         record = {

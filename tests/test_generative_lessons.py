@@ -79,8 +79,8 @@ def test_guidance_zero_is_the_conditional_prediction_and_w_extrapolates(diffusio
     t = tf.constant(50)
     plain = diffusion.network([noisy, tf.fill((4,), t), labels])
     free = diffusion.network([noisy, tf.fill((4,), t), tf.fill((4,), 10)])
-    assert np.allclose(lesson.guided_noise(diffusion.network, noisy, t, labels, 0.0), plain, atol=1e-5)
-    assert np.allclose(lesson.guided_noise(diffusion.network, noisy, t, labels, 2.0), plain + 2 * (plain - free),
+    assert np.allclose(lesson.guided_prediction(diffusion.network, noisy, t, labels, 0.0), plain, atol=1e-5)
+    assert np.allclose(lesson.guided_prediction(diffusion.network, noisy, t, labels, 2.0), plain + 2 * (plain - free),
                        atol=1e-4)  # fmt: skip
 
 

@@ -10,7 +10,7 @@
   :mod:`~helpers.figures.encoder_decoder` (08b), :mod:`~helpers.figures.encoders` (09),
   :mod:`~helpers.figures.llm` (10), :mod:`~helpers.figures.graphs` (11), :mod:`~helpers.figures.rl` (12),
   :mod:`~helpers.figures.scaling` (13), :mod:`~helpers.figures.llm_adaptation` (14),
-  :mod:`~helpers.figures.compression` (15).
+  :mod:`~helpers.figures.compression` (15), :mod:`~helpers.figures.generative` (16).
 
 A figure module draws what it is given; it never imports lesson code (:mod:`helpers.lessons`) or the
 servers (:mod:`helpers.serving`). Matplotlib is imported when a figure is drawn, not on import.

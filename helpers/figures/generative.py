@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from helpers.figures.primitives import arrow, box, canvas
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def generative_models_figure() -> Figure:

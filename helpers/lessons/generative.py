@@ -30,11 +30,12 @@ class GenerativePlan:
     ancestral_samples: int  # the 200-step sampler is slow: it is scored on fewer digits
     classifier_samples: int  # generated digits a fresh CNN trains on (classification accuracy score)
     classifier_epochs: int
+    diffusion_batch_size: int = 64  # more, smaller steps: the diffusion model learns faster per CPU minute
     latent_size: int = 16
     noise_levels: int = 200  # T, the diffusion steps of the forward process
     sampler_steps: tuple[int, ...] = (5, 10, 20, 50)
-    guidance_scales: tuple[float, ...] = (0.0, 1.0, 3.0)
-    guidance: float = 1.0  # the scale used for the classification accuracy score and the diffusion row
+    guidance_scales: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0)
+    guidance: float = 2.0  # the scale of the diffusion model's samples: its row, its chain, the classification score
 
 
 def generative_plan(mode: str) -> GenerativePlan:
@@ -43,7 +44,7 @@ def generative_plan(mode: str) -> GenerativePlan:
     return by_mode(
         mode,
         fast=GenerativePlan(10_000, 128, 200, 200, 100, 100, 1_000, 200, 1_000, 3),
-        full=GenerativePlan(60_000, 128, 1_000, 2_000, 2_000, 3_000, 10_000, 1_000, 60_000, 2),
+        full=GenerativePlan(60_000, 128, 1_000, 2_000, 2_000, 6_000, 10_000, 1_000, 60_000, 2),
     )
 
 
@@ -325,10 +326,11 @@ def step_embedding(t: tf.Tensor, size: int = 64) -> tf.Tensor:
 
 
 def residual_block(x, condition, channels: int, convolutions: int = 2):
-    """Convolutions (SiLU), the condition (noise level and class) added to every pixel after the first, and a skip
-    connection around them."""
+    """Convolutions (SiLU) with the condition (noise level and class) applied to every pixel after the first, as a
+    scale and a shift per channel (FiLM), and a skip connection around them."""
     h = layers.Conv2D(channels, 3, padding="same", activation="silu")(x)
-    h = h + layers.Dense(channels)(condition)[:, None, None, :]
+    scale, shift = layers.Dense(channels)(condition), layers.Dense(channels)(condition)
+    h = h * (1.0 + scale[:, None, None, :]) + shift[:, None, None, :]
     for _ in range(convolutions - 1):
         h = layers.Conv2D(channels, 3, padding="same", activation="silu")(h)
     skip = x if x.shape[-1] == channels else layers.Conv2D(channels, 1)(x)
@@ -354,9 +356,10 @@ def noise_predictor(widths: tuple[int, int, int] = (16, 32, 64), classes: int = 
 
 class Diffusion(keras.Model):
     """A denoising diffusion model (Ho et al., 2020) with classifier-free guidance (Ho and Salimans, 2022). Each
-    training step noises clean digits to a random level t and teaches the U-Net to predict the noise added (mean
-    squared error); the class is replaced by "no class" for a share ``unconditional`` of the digits, so the same
-    network also learns to denoise without being told the class."""
+    training step noises clean digits to a random level t and teaches the U-Net to predict v = √ᾱ·ε − √(1 − ᾱ)·x_0,
+    from which the noise added and the clean digit both follow (mean squared error); the class is replaced by "no
+    class" for a share ``unconditional`` of the digits, so the same network also learns to denoise without being
+    told the class."""
 
     def __init__(self, noise_levels: int = 200, unconditional: float = 0.1, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
@@ -379,8 +382,9 @@ class Diffusion(keras.Model):
         labels = tf.where(dropped, 10, labels)  # 10: "no class"
         alpha_bar = tf.reshape(tf.gather(self.alpha_bar, t), (-1, 1, 1, 1))
         noisy = tf.sqrt(alpha_bar) * clean + tf.sqrt(1.0 - alpha_bar) * noise
+        velocity = tf.sqrt(alpha_bar) * noise - tf.sqrt(1.0 - alpha_bar) * clean  # the target: v
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(noise - self.network([noisy, t, labels], training=True)))
+            loss = tf.reduce_mean(tf.square(velocity - self.network([noisy, t, labels], training=True)))
         gradients = tape.gradient(loss, self.network.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.network.trainable_variables, strict=True))
         self.tracker.update_state(loss)
@@ -400,8 +404,8 @@ def new_diffusion(plan: GenerativePlan, seed: int) -> Diffusion:
 
 
 @tf.function(reduce_retracing=True)
-def guided_noise(network: keras.Model, noisy: tf.Tensor, t: tf.Tensor, labels: tf.Tensor, guidance: float) -> tf.Tensor:
-    """Classifier-free guidance: ε = ε(x, t, y) + w · (ε(x, t, y) − ε(x, t, no class)); w = 0 is the plain
+def guided_prediction(network: keras.Model, noisy: tf.Tensor, t: tf.Tensor, labels: tf.Tensor, guidance: float):
+    """Classifier-free guidance: v = v(x, t, y) + w · (v(x, t, y) − v(x, t, no class)); w = 0 is the plain
     conditional prediction, a larger w pushes the digit further toward what makes it class y."""
     steps = tf.fill(tf.shape(labels), t)
     if guidance == 0:
@@ -416,8 +420,9 @@ def denoise(model: Diffusion, labels: np.ndarray, steps: int, guidance: float, s
             keep: int = 0, chunk: int = 1000) -> tuple[np.ndarray, list[np.ndarray]]:  # fmt: skip
     """Digits of the classes ``labels`` (10: no class), generated from pure noise, pixels in [0, 1], and the chain
     of ``keep`` of them at every step. ``ancestral``: DDPM's sampler, all T steps, fresh noise at each; otherwise
-    DDIM's deterministic sampler on ``steps`` evenly spaced noise levels. Both estimate the clean digit x̂_0 from
-    the predicted noise at each step (clipped to the pixel range) and move to the next, less noisy level."""
+    DDIM's deterministic sampler on ``steps`` evenly spaced noise levels. Both estimate the clean digit x̂_0 and the
+    noise from the network's v̂ at each step (x̂_0 clipped to the pixel range) and move to the next, less noisy
+    level."""
     alpha_bar = model.alpha_bar.numpy()
     levels = np.arange(model.noise_levels + 1) if ancestral else np.linspace(0, model.noise_levels, steps + 1)
     levels = np.unique(np.round(levels).astype(int))[::-1]  # every level or ``steps`` jumps, from T down to 0
@@ -425,12 +430,12 @@ def denoise(model: Diffusion, labels: np.ndarray, steps: int, guidance: float, s
     x = rng.standard_normal((len(labels), 28, 28, 1)).astype("float32")
     chain = [x[:keep]]
     for t, s in pairwise(levels):
-        epsilon = np.concatenate([
-            guided_noise(model.network, x[i : i + chunk], tf.constant(int(t), "int32"),
+        velocity = np.concatenate([
+            guided_prediction(model.network, x[i : i + chunk], tf.constant(int(t), "int32"),
                          tf.constant(labels[i : i + chunk], "int32"), float(guidance)).numpy()
             for i in range(0, len(labels), chunk)
         ])  # fmt: skip
-        clean = np.clip((x - np.sqrt(1 - alpha_bar[t]) * epsilon) / np.sqrt(alpha_bar[t]), -1, 1)
+        clean = np.clip(np.sqrt(alpha_bar[t]) * x - np.sqrt(1 - alpha_bar[t]) * velocity, -1, 1)  # x̂_0 from v̂
         epsilon = (x - np.sqrt(alpha_bar[t]) * clean) / np.sqrt(1 - alpha_bar[t])  # the noise that fits x̂_0
         if ancestral:  # the Gaussian posterior q(x_s | x_t, x̂_0), sampled
             beta = 1 - alpha_bar[t] / alpha_bar[s]
