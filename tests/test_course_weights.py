@@ -30,7 +30,8 @@ def test_every_shipped_weights_file_has_its_record_and_the_total_stays_small() -
         assert "steps" in record or "epochs" in record, f"{name}: how long it trained is not recorded"
         assert not record["uncommitted changes"], f"{name} was made from uncommitted code"
     total = sum(path.stat().st_size for path in course_weights.WEIGHTS_DIR.iterdir())
-    assert total < 16e6, f"the shipped weights take {total / 1e6:.1f} MB"
+    # 08-14's weights came to about 15 MB; 16's VAE, GAN generator and diffusion model add 1.3 MB
+    assert total < 20e6, f"the shipped weights take {total / 1e6:.1f} MB"
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ def generative_plan(mode: str) -> GenerativePlan:
     trains each for a few CPU minutes, as ``make weights`` and the benchmark do."""
     return by_mode(
         mode,
-        fast=GenerativePlan(10_000, 128, 200, 200, 100, 100, 1_000, 200, 1_000, 3),
+        fast=GenerativePlan(10_000, 128, 100, 100, 50, 50, 1_000, 50, 1_000, 3, sampler_steps=(5, 20)),
         full=GenerativePlan(60_000, 128, 1_000, 2_000, 2_000, 6_000, 10_000, 1_000, 60_000, 2),
     )
 
@@ -165,6 +165,8 @@ class FidCurve(keras.callbacks.Callback):
 def train_for(model: keras.Model, data: tf.data.Dataset, steps: int, every: int = 100, callbacks=()) -> dict:
     """``steps`` training steps of ``model`` (compiled) on ``data`` (endless batches), as ``steps // every``
     epochs of ``every`` steps: the losses (and ``callbacks``) are recorded every ``every`` steps."""
+    if steps % every:
+        raise ValueError(f"train {steps} steps in epochs of {every}: make the steps a multiple of {every}")
     history = model.fit(data, epochs=steps // every, steps_per_epoch=every, callbacks=list(callbacks),
                         shuffle=False, verbose=0)  # the data are shuffled already
     return {name: [float(value) for value in values] for name, values in history.history.items()}
