@@ -235,10 +235,10 @@ class TuningPlan:
 
 
 def tuning_plan(mode: str) -> TuningPlan:
-    """Fast mode: 2 live steps on one story per topic; full mode: 50 per topic, 2 epochs (196 steps)."""
+    """Fast mode: 4 live steps on one story per topic; full mode: 50 per topic, 2 epochs (196 steps)."""
     return by_mode(
         mode,
-        fast=TuningPlan(per_topic=1, epochs=1, batch_size=4, learning_rate=1e-3, sequence_length=160, compiled=False),
+        fast=TuningPlan(per_topic=1, epochs=1, batch_size=2, learning_rate=1e-3, sequence_length=160, compiled=False),
         full=TuningPlan(per_topic=50, epochs=2, batch_size=4, learning_rate=1e-3, sequence_length=160, compiled=True),
     )
 
