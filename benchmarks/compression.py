@@ -25,7 +25,6 @@ against the floor or ceiling):
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -171,7 +170,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
     import numpy as np
-    import tensorflow as tf
 
     from helpers.datasets.registry import load_mnist
     from helpers.lessons import compression as lesson
@@ -179,10 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     version = results.code_version()  # the code that runs, read before the training
     plan = lesson.compression_plan(mode)
-    print(
-        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
-        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
-    )
+    print(results.run_header(mode, seeds))
     print(plan, flush=True)
     (images, _), (test_images, test_labels) = load_mnist()
     started = time.perf_counter()

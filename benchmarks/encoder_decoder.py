@@ -19,7 +19,6 @@ to ``benchmarks/results/encoder_decoder_MODE.json`` (:mod:`helpers.results`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -42,17 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else course_mode()
     seeds = args.seeds
 
-    import keras
-    import tensorflow as tf
 
     from helpers.lessons import encoder_decoder as lesson
 
     version = results.code_version()  # the code that runs, read before the training
     plan = lesson.seq2seq_plan(mode)
-    print(
-        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
-        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
-    )
+    print(results.run_header(mode, seeds))
     print(plan)
     per_seed: dict[int, dict[str, float]] = {}
     longest = lesson.bucket_names()[-1]

@@ -26,7 +26,6 @@ Each model trains at most 10 minutes on 2 CPU cores (printed; the plan is in ste
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -131,8 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else course_mode()
     seeds = args.seeds
 
-    import keras
-    import tensorflow as tf
 
     from helpers.datasets.registry import load_mnist
     from helpers.lessons import generative as lesson
@@ -140,10 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     version = results.code_version()  # the code that runs, read before the training
     plan = lesson.generative_plan(mode)
-    print(
-        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
-        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
-    )
+    print(results.run_header(mode, seeds))
     print(plan, flush=True)
     (images, labels), (test_images, test_labels) = load_mnist()
     pixels = (images[: plan.train_images] / 255.0).astype("float32")[..., None]

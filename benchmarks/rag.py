@@ -26,7 +26,6 @@ answer accuracy with MiniLM retrieval at least 40 points above no retrieval, and
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Mapping
@@ -178,14 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else course_mode()
     seeds = args.seeds
 
-    import keras
-    import tensorflow as tf
 
     version = results.code_version()  # the code that runs, read before the measurements
-    print(
-        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
-        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
-    )
+    print(results.run_header(mode, seeds))
     rag = rag_figures(mode)
     per_seed = {seed: dict(rag) for seed in seeds}  # deterministic: the same figures for every seed
     targets = rag_targets(per_seed, seeds)

@@ -34,7 +34,6 @@ at least 5 on its worst seed (the floor).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -122,19 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else course_mode()
     seeds = args.seeds
 
-    import keras
     import pandas as pd
-    import tensorflow as tf
 
     from helpers.datasets.text import load_glove, load_r8
     from helpers.lessons import text
 
     version = results.code_version()  # the code that runs, read before the training
     plan = text.text_plan(mode)
-    print(
-        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
-        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
-    )
+    print(results.run_header(mode, seeds))
     print(plan)
     r8, glove = load_r8(), load_glove()
     majority = max(r8.test_labels.count(label) for label in r8.class_names) / len(r8.test_labels)

@@ -178,6 +178,18 @@ def recorded_summary(name: str, mode: str = "full", only: str = "", folder: Path
     return "\n".join(lines)
 
 
+def run_header(mode: str, seeds: Sequence[int]) -> str:
+    """The first line a seeded benchmark prints: the mode, TensorFlow's and Keras's versions, the CPUs, the load
+    average (other work inflates the times) and the seeds."""
+    import keras
+    import tensorflow as tf
+
+    return (
+        f"mode: {mode}   TensorFlow {tf.__version__}   Keras {keras.__version__}   CPUs: {os.cpu_count()}   "
+        f"load average (1 min): {os.getloadavg()[0]:.2f}   seeds: {seeds}"
+    )
+
+
 def print_over_seeds(per_seed: Mapping[int, Mapping[str, float]], seeds: Sequence[int]) -> None:
     """Print every figure of the first seed with its mean, min and max over ``seeds``."""
     print(f"\nover seeds {list(seeds)}:")

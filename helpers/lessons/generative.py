@@ -164,7 +164,9 @@ class FidCurve(keras.callbacks.Callback):
 
 def train_for(model: keras.Model, data: tf.data.Dataset, steps: int, every: int = 100, callbacks=()) -> dict:
     """``steps`` training steps of ``model`` (compiled) on ``data`` (endless batches), as ``steps // every``
-    epochs of ``every`` steps: the losses (and ``callbacks``) are recorded every ``every`` steps."""
+    epochs of ``every`` steps (all of them, if fewer): the losses (and ``callbacks``) are recorded every ``every``
+    steps."""
+    every = min(every, steps)
     if steps % every:
         raise ValueError(f"train {steps} steps in epochs of {every}: make the steps a multiple of {every}")
     history = model.fit(data, epochs=steps // every, steps_per_epoch=every, callbacks=list(callbacks),
